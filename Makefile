@@ -1,0 +1,119 @@
+# vmsched: a boot-time scheduler for virtual machines.
+#
+#   make            build ./vmsched
+#   make check      install missing packages, build, run every test
+#   make check SANITIZE=1   the same under AddressSanitizer + UBSan
+#   make demo       install missing packages, build, show a sample fleet
+#   make bench      measure the figures README quotes
+#   make install PREFIX=/usr/local DESTDIR=
+
+PREFIX	?= /usr/local
+DESTDIR	?=
+PKGS	 = sqlite3 libplist-2.0 libcurl libcrypto
+PKG_CONFIG ?= pkg-config
+
+CC	?= cc
+CSTD	 = -std=c11 -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700
+WARN	 = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-qual \
+	   -Wwrite-strings -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wmissing-declarations -Wformat=2 -Wundef -Wvla \
+	   -Wno-format-nonliteral
+CFLAGS	?= -O2 -g
+ifeq ($(SANITIZE),1)
+CFLAGS	+= -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+	   -fno-omit-frame-pointer
+LDFLAGS	+= -fsanitize=address,undefined
+BUILD	 = build/asan
+else
+BUILD	 = build/plain
+endif
+DEPCFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+DEPLIBS	  := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CHECKLIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(DEPCFLAGS) -Isched -Idb -Itools
+
+# The library: sched/ and db/, linked by the binary and every test.
+LIB_SRCS = sched/log.c sched/plan.c sched/util.c sched/value.c \
+	   sched/vmdef.c \
+	   db/db.c db/query.c db/vm.c
+LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/migrations.o
+MIGRATIONS = $(sort $(wildcard migrations/[0-9][0-9][0-9][0-9]_*.sql))
+
+# The command: one file per command, one table in main.c.
+CMD_SRCS = tools/main.c tools/cli.c tools/vmopts.c tools/cmd-set.c \
+	   tools/cmd-add.c tools/cmd-db.c tools/cmd-enable.c \
+	   tools/cmd-list.c tools/cmd-log.c tools/cmd-remove.c \
+	   tools/cmd-show.c
+CMD_OBJS = $(CMD_SRCS:%.c=$(BUILD)/%.o)
+
+# Check suites: tests/check_*.c, each its own program.
+UNIT	 = check_value check_plan check_db
+UNIT_BINS = $(UNIT:%=$(BUILD)/tests/%)
+
+BENCH_SRCS = tools/bench-seed.c
+
+.PHONY: all check unit integration demo bench install clean deps
+
+all: vmsched
+
+# The binary at the top is always the plain build; the sanitizer build
+# keeps its own in $(BUILD).
+ifeq ($(SANITIZE),1)
+VMSCHED = $(BUILD)/vmsched
+else
+VMSCHED = vmsched
+endif
+
+$(VMSCHED): $(CMD_OBJS) $(BUILD)/libvmsched.a
+	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJS) $(BUILD)/libvmsched.a $(DEPLIBS) -lm
+
+$(BUILD)/libvmsched.a: $(LIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $(LIB_OBJS)
+
+$(BUILD)/migrations.c: tools/embed-migrations.sh $(MIGRATIONS)
+	@mkdir -p $(@D)
+	sh tools/embed-migrations.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/migrations.o: $(BUILD)/migrations.c db/db.h sched/sched.h
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/%.o: %.c sched/sched.h db/db.h tools/cli.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libvmsched.a
+	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libvmsched.a $(DEPLIBS) \
+	    $(CHECKLIBS) -lm
+
+$(BUILD)/tools/bench-seed: $(BUILD)/tools/bench-seed.o $(BUILD)/libvmsched.a
+	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libvmsched.a $(DEPLIBS) -lm
+
+deps:
+	@sh tools/deps.sh
+
+# Check suites print their own summary; the integration runner prints
+# "N passed, N failed". Any failure fails the target.
+check: deps
+	$(MAKE) unit integration
+
+unit: $(UNIT_BINS)
+	@fail=0; for t in $(UNIT_BINS); do \
+	    CK_FORK=yes ./$$t || fail=1; done; exit $$fail
+
+integration: $(VMSCHED)
+	VMSCHED=$(abspath $(VMSCHED)) python3 tests/run_integration.py
+
+demo: deps
+	$(MAKE) vmsched
+	sh tools/demo.sh
+
+bench: vmsched $(BUILD)/tools/bench-seed
+	sh tools/bench.sh $(BUILD)/tools/bench-seed
+
+install: vmsched
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 vmsched $(DESTDIR)$(PREFIX)/bin/vmsched
+
+clean:
+	rm -rf build vmsched

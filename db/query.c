@@ -1,0 +1,311 @@
+/*
+ * query.c: what the read commands show. Each view is one SQL statement
+ * whose rows feed a human table and whose JSON column, produced by SQLite's
+ * json_object() and aggregated by json_group_array(), is what --json prints,
+ * so the two never disagree and no JSON is escaped by hand.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+
+/*
+ * A VM with its state: the definition v, its state s, its last ended run r
+ * and its current run c.
+ */
+#define LIST_FROM \
+	"FROM vm v JOIN vm_state s ON s.vm_id = v.id " \
+	"LEFT JOIN run r ON r.id = (SELECT id FROM run WHERE vm = v.name " \
+	"    AND ended_at IS NOT NULL ORDER BY started_at DESC LIMIT 1) " \
+	"LEFT JOIN run c ON c.id = s.run_id AND s.pid IS NOT NULL "
+
+/* The keys list --json promises, then more of them for show. */
+#define LIST_KEYS \
+	"'name', v.name, 'state', s.state, 'pid', s.pid, " \
+	"'order', v.boot_order, 'restart', v.restart, " \
+	"'restarts', s.restarts, 'failures', s.failures, " \
+	"'last_exit', json(CASE WHEN r.id IS NULL THEN NULL ELSE " \
+	"    json_object('code', r.exit_code, 'signal', " \
+	"    vms_signame(r.signal), 'reason', r.reason, " \
+	"    'at', vms_time(r.ended_at)) END), " \
+	"'since', vms_time(s.state_since), " \
+	"'started_at', vms_time(c.started_at), 'why', s.why"
+
+#define STATE_KEYS \
+	"'desired', s.desired, 'next_start_at', vms_time(s.next_start_at)"
+
+/* A definition, from v. */
+#define DEF_KEYS \
+	"'argv', json(v.argv), " \
+	"'after', (SELECT json_group_array(name) FROM (SELECT a.name " \
+	"    FROM vm_after e JOIN vm a ON a.id = e.after_id " \
+	"    WHERE e.vm_id = v.id ORDER BY a.name)), " \
+	"'gates', (SELECT json_group_array(json_object('kind', kind, " \
+	"    'arg', arg)) FROM (SELECT kind, arg FROM vm_gate " \
+	"    WHERE vm_id = v.id ORDER BY pos)), " \
+	"'user', v.user, 'cwd', v.cwd, " \
+	"'env', (SELECT json_group_object(substr(value, 1, " \
+	"    instr(value, '=') - 1), substr(value, instr(value, '=') + 1)) " \
+	"    FROM json_each(v.env)), " \
+	"'enabled', json(iif(v.enabled, 'true', 'false')), " \
+	"'order', v.boot_order, 'restart', v.restart, " \
+	"'success_codes', json(v.success_codes), " \
+	"'wait_timeout_ms', v.wait_timeout_ms, " \
+	"'up_delay_ms', v.up_delay_ms, 'ready_tcp', v.ready_tcp, " \
+	"'stop_signal', vms_signame(v.stop_signal), " \
+	"'suspend_signal', vms_signame(v.suspend_signal), " \
+	"'stop_timeout_ms', v.stop_timeout_ms, " \
+	"'backoff_initial_ms', v.backoff_initial_ms, " \
+	"'backoff_factor', v.backoff_factor, " \
+	"'backoff_max_ms', v.backoff_max_ms, " \
+	"'backoff_reset_ms', v.backoff_reset_ms, " \
+	"'max_failures', v.max_failures, 'log_path', v.log_path, " \
+	"'driver', v.driver, 'created_at', vms_time(v.created_at), " \
+	"'updated_at', vms_time(v.updated_at)"
+
+#define LIST_SQL \
+	"SELECT v.name, v.boot_order, v.restart, s.state, s.pid, " \
+	"s.restarts, s.failures, s.state_since, c.started_at, s.why, " \
+	"r.reason, r.exit_code, r.signal, r.ended_at, " \
+	"json_object(" LIST_KEYS ") AS j " LIST_FROM
+
+/* Run a one-row, one-column query that yields JSON text. */
+static int
+json_query(struct db *db, char **json, const char *sql, const char *types,
+    ...)
+{
+	sqlite3_stmt *st;
+	const char *s;
+	va_list ap;
+	int rc;
+
+	*json = NULL;
+	va_start(ap, types);
+	st = db_prepv(db, sql, types, ap);
+	va_end(ap);
+	if (st == NULL)
+		return DB_ERR;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && (s = (const char *)sqlite3_column_text(st, 0)))
+		*json = strdup(s);
+	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		db_fail(db, DB_ERR, "%s", sqlite3_errmsg(db->db_h));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return DB_ERR;
+	if (*json == NULL)
+		return db_fail(db, DB_NOTFOUND, "no such VM");
+	return DB_OK;
+}
+
+int
+db_def_json(struct db *db, int64_t id, char **json)
+{
+	return json_query(db, json, "SELECT json_object('name', v.name, "
+	    DEF_KEYS ") FROM vm v WHERE v.id = ?", "i", id);
+}
+
+int
+db_show_json(struct db *db, const char *name, char **json)
+{
+	int rc;
+
+	rc = json_query(db, json, "SELECT json_object(" LIST_KEYS ", "
+	    STATE_KEYS ", " DEF_KEYS ") " LIST_FROM "WHERE v.name = ?", "t",
+	    name);
+	if (rc == DB_NOTFOUND)
+		db_fail(db, rc, "%s: no such VM", name);
+	return rc;
+}
+
+int
+db_list_json(struct db *db, char **json)
+{
+	return json_query(db, json, "SELECT json_group_array(json(j)) FROM ("
+	    LIST_SQL "ORDER BY v.boot_order, v.name)", "");
+}
+
+static int64_t
+col_int(sqlite3_stmt *st, int i, int64_t null)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? null :
+	    sqlite3_column_int64(st, i);
+}
+
+int
+db_list(struct db *db, const char *name, db_vm_cb cb, void *arg)
+{
+	struct db_vm_row row;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (name)
+		st = db_prep(db, LIST_SQL "WHERE v.name = ?", "t", name);
+	else
+		st = db_prep(db, LIST_SQL "ORDER BY v.boot_order, v.name", "");
+	if (st == NULL)
+		return DB_ERR;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		row.vr_name = (const char *)sqlite3_column_text(st, 0);
+		row.vr_order = sqlite3_column_int(st, 1);
+		row.vr_restart = (const char *)sqlite3_column_text(st, 2);
+		row.vr_state = (const char *)sqlite3_column_text(st, 3);
+		row.vr_pid = (long)col_int(st, 4, -1);
+		row.vr_restarts = sqlite3_column_int(st, 5);
+		row.vr_failures = sqlite3_column_int(st, 6);
+		row.vr_since = col_int(st, 7, 0);
+		row.vr_started = col_int(st, 8, 0);
+		row.vr_why = (const char *)sqlite3_column_text(st, 9);
+		row.vr_last_reason = (const char *)sqlite3_column_text(st, 10);
+		row.vr_last_code = (int)col_int(st, 11, -1);
+		row.vr_last_signal = (int)col_int(st, 12, 0);
+		row.vr_last_at = col_int(st, 13, 0);
+		if (cb(&row, arg) != 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(db, DB_ERR, "%s", sqlite3_errmsg(db->db_h));
+	return DB_OK;
+}
+
+/*
+ * History: runs and events merged newest first. Each arm walks an index on
+ * (vm, time) or (time) backwards, so LIMIT stops the walk: log never scans
+ * the whole history. %s is "vm = ?1 AND " for one VM, or nothing.
+ */
+#define LOG_SQL \
+	"SELECT started_at AS t, vm, 1, id, ended_at, pid, exit_code, " \
+	"signal, reason, detail, rule, failures, delay_ms, breaker, NULL, " \
+	"NULL, json_object('time', vms_time(started_at), 'vm', vm, " \
+	"'kind', 'run', 'started_at', vms_time(started_at), " \
+	"'ended_at', vms_time(ended_at), 'pid', pid, 'exit_code', exit_code, " \
+	"'signal', vms_signame(signal), 'reason', reason, 'detail', detail, " \
+	"'failures', failures, 'delay_ms', delay_ms, 'rule', rule, " \
+	"'breaker', json(iif(breaker, 'true', 'false'))) AS j " \
+	"FROM run WHERE %s started_at >= ?2 " \
+	"UNION ALL " \
+	"SELECT time, vm, 0, id, NULL, NULL, NULL, NULL, NULL, detail, " \
+	"NULL, NULL, NULL, NULL, event, uid, json_object('time', " \
+	"vms_time(time), 'vm', vm, 'kind', 'event', 'event', event, " \
+	"'detail', json(detail), 'uid', uid) " \
+	"FROM event WHERE %s time >= ?2 " \
+	"ORDER BY 1 DESC, 4 DESC LIMIT ?3"
+
+/* LOG_SQL for one VM or all, inside wrap ("%s" or a select around it). */
+static char *
+log_sql(const char *name, const char *wrap)
+{
+	const char *where = name ? "vm = ?1 AND" : "";
+	size_t len = strlen(LOG_SQL) + strlen(wrap) + 2 * strlen(where) + 1;
+	char *inner, *sql;
+
+	inner = malloc(len);
+	sql = malloc(len);
+	if (inner == NULL || sql == NULL) {
+		free(inner);
+		free(sql);
+		return NULL;
+	}
+	snprintf(inner, len, LOG_SQL, where, where);
+	snprintf(sql, len, wrap, inner);
+	free(inner);
+	return sql;
+}
+
+int
+db_log(struct db *db, const char *name, int64_t since_ms, long limit,
+    db_log_cb cb, void *arg)
+{
+	struct db_log_row row;
+	sqlite3_stmt *st;
+	char *sql;
+	int rc;
+
+	if ((sql = log_sql(name, "%s")) == NULL)
+		return db_fail(db, DB_ERR, "out of memory");
+	st = db_prep(db, sql, "tii", name, since_ms, (int64_t)limit);
+	free(sql);
+	if (st == NULL)
+		return DB_ERR;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&row, 0, sizeof(row));
+		row.lr_time = sqlite3_column_int64(st, 0);
+		row.lr_vm = (const char *)sqlite3_column_text(st, 1);
+		row.lr_is_run = sqlite3_column_int(st, 2);
+		row.lr_ended = col_int(st, 4, 0);
+		row.lr_pid = (long)col_int(st, 5, -1);
+		row.lr_code = (int)col_int(st, 6, -1);
+		row.lr_signal = (int)col_int(st, 7, 0);
+		row.lr_reason = (const char *)sqlite3_column_text(st, 8);
+		row.lr_detail = (const char *)sqlite3_column_text(st, 9);
+		row.lr_rule = (const char *)sqlite3_column_text(st, 10);
+		row.lr_failures = (int)col_int(st, 11, 0);
+		row.lr_delay_ms = col_int(st, 12, -1);
+		row.lr_breaker = (int)col_int(st, 13, 0);
+		row.lr_event = (const char *)sqlite3_column_text(st, 14);
+		row.lr_uid = (long)col_int(st, 15, -1);
+		if (cb(&row, arg) != 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(db, DB_ERR, "%s", sqlite3_errmsg(db->db_h));
+	return DB_OK;
+}
+
+int
+db_log_json(struct db *db, const char *name, int64_t since_ms, long limit,
+    char **json)
+{
+	char *sql;
+	int rc;
+
+	if ((sql = log_sql(name, "SELECT json_group_array(json(j)) FROM (%s)"))
+	    == NULL)
+		return db_fail(db, DB_ERR, "out of memory");
+	rc = json_query(db, json, sql, "tii", name, since_ms, (int64_t)limit);
+	free(sql);
+	return rc;
+}
+
+int
+db_vm_exists(struct db *db, const char *name)
+{
+	int64_t id;
+	int rc;
+
+	rc = db_int(db, &id, "SELECT id FROM vm WHERE name = ?", "t", name);
+	return rc == DB_OK ? 1 : rc == DB_NOTFOUND ? 0 : DB_ERR;
+}
+
+struct prune {
+	int64_t	 p_before;
+	long	*p_runs;
+	long	*p_events;
+};
+
+static int
+prune(struct db *db, void *arg)
+{
+	struct prune *p = arg;
+
+	/* Open runs and undelivered events are not history yet. */
+	if (db_exec(db, "DELETE FROM run WHERE ended_at < ?", "i",
+	    p->p_before) != DB_OK)
+		return DB_ERR;
+	*p->p_runs = sqlite3_changes(db->db_h);
+	if (db_exec(db, "DELETE FROM event WHERE time < ? AND "
+	    "status <> 'pending'", "i", p->p_before) != DB_OK)
+		return DB_ERR;
+	*p->p_events = sqlite3_changes(db->db_h);
+	return DB_OK;
+}
+
+int
+db_prune(struct db *db, int64_t before_ms, long *runs, long *events)
+{
+	struct prune p = { before_ms, runs, events };
+
+	return db_tx(db, prune, &p);
+}

@@ -1,0 +1,485 @@
+/*
+ * vm.c: writing definitions. Each change runs in one immediate transaction
+ * that also checks the rules a definition must keep (unique name, --after
+ * naming a defined VM, no dependency cycle) and records the audit event
+ * (vm.defined, vm.changed, vm.removed) with the uid that made it, so bad
+ * input changes nothing and every change leaves its trace.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+
+/* Running states: a VM in one of them has a process. */
+#define LIVE_STATES	"('starting', 'running', 'up', 'stopping', 'suspending')"
+
+/* JSON array text of the strings, built by SQLite; *out malloc'ed. */
+static int
+json_strv(struct db *db, const struct strv *sv, char **out)
+{
+	char *acc, *next;
+	size_t i;
+
+	if ((acc = strdup("[]")) == NULL)
+		return db_fail(db, DB_ERR, "out of memory");
+	for (i = 0; i < sv->sv_n; i++) {
+		if (db_text(db, &next, "SELECT json_insert(?, '$[#]', ?)", "tt",
+		    acc, sv->sv_v[i]) != DB_OK) {
+			free(acc);
+			return DB_ERR;
+		}
+		free(acc);
+		acc = next;
+	}
+	*out = acc;
+	return DB_OK;
+}
+
+static int
+json_codes(struct db *db, const struct vm_def *vd, char **out)
+{
+	char *acc, *next;
+	int code;
+
+	if ((acc = strdup("[]")) == NULL)
+		return db_fail(db, DB_ERR, "out of memory");
+	for (code = 0; code < 256; code++) {
+		if (!vm_def_success(vd, code))
+			continue;
+		if (db_text(db, &next, "SELECT json_insert(?, '$[#]', ?)", "tn",
+		    acc, code) != DB_OK) {
+			free(acc);
+			return DB_ERR;
+		}
+		free(acc);
+		acc = next;
+	}
+	*out = acc;
+	return DB_OK;
+}
+
+/* Append the strings of a JSON array to sv. */
+static int
+strv_from_json(struct db *db, const char *json, struct strv *sv)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	st = db_prep(db, "SELECT value FROM json_each(?) ORDER BY key", "t",
+	    json);
+	if (st == NULL)
+		return DB_ERR;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (strv_push(sv, (const char *)sqlite3_column_text(st, 0)) ==
+		    -1) {
+			sqlite3_finalize(st);
+			return db_fail(db, DB_ERR, "out of memory");
+		}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? DB_OK : db_fail(db, DB_ERR, "%s",
+	    sqlite3_errmsg(db->db_h));
+}
+
+/*
+ * Refuse the change if the edges now stored hold a cycle, naming it.
+ * Runs inside the writing transaction, after the new edges are in.
+ */
+static int
+check_cycle(struct db *db)
+{
+	sqlite3_stmt *st = NULL;
+	struct plan_edge *edges = NULL;
+	size_t n = 0, ne = 0, len, i, *cycle = NULL;
+	int64_t count, nedges;
+	char **names = NULL, msg[512];
+	int rc = DB_ERR, found;
+
+	if (db_int(db, &nedges, "SELECT count(*) FROM vm_after", "") != DB_OK)
+		return DB_ERR;
+	if (nedges == 0)
+		return DB_OK;
+	if (db_int(db, &count, "SELECT count(*) FROM vm", "") != DB_OK)
+		return DB_ERR;
+	names = calloc((size_t)count, sizeof(*names));
+	edges = calloc((size_t)nedges, sizeof(*edges));
+	cycle = calloc((size_t)count + 1, sizeof(*cycle));
+	if (names == NULL || edges == NULL || cycle == NULL) {
+		db_fail(db, DB_ERR, "out of memory");
+		goto done;
+	}
+	/* Nodes are the VMs' ranks by id. */
+	st = db_prep(db, "SELECT name FROM vm ORDER BY id", "");
+	while (st != NULL && n < (size_t)count &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		names[n++] = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	st = db_prep(db, "WITH r AS (SELECT id, row_number() OVER "
+	    "(ORDER BY id) - 1 AS k FROM vm) SELECT a.k, b.k FROM vm_after e "
+	    "JOIN r a ON a.id = e.vm_id JOIN r b ON b.id = e.after_id", "");
+	while (st != NULL && ne < (size_t)nedges &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		edges[ne].pe_from = (size_t)sqlite3_column_int64(st, 0);
+		edges[ne].pe_to = (size_t)sqlite3_column_int64(st, 1);
+		ne++;
+	}
+	sqlite3_finalize(st);
+	if (st == NULL || n != (size_t)count || ne != (size_t)nedges) {
+		db_fail(db, DB_ERR, "reading dependencies");
+		goto done;
+	}
+	if ((found = plan_find_cycle(n, edges, ne, cycle, &len)) == -1) {
+		db_fail(db, DB_ERR, "out of memory");
+		goto done;
+	}
+	rc = DB_OK;
+	if (found) {
+		msg[0] = '\0';
+		for (i = 0; i < len; i++) {
+			if (i > 0)
+				strncat(msg, " -> ", sizeof(msg) - strlen(msg) - 1);
+			strncat(msg, names[cycle[i]] ? names[cycle[i]] : "?",
+			    sizeof(msg) - strlen(msg) - 1);
+		}
+		rc = db_fail(db, DB_REFUSED, "dependency cycle: %s", msg);
+	}
+done:
+	for (i = 0; names != NULL && i < n; i++)
+		free(names[i]);
+	free(names);
+	free(edges);
+	free(cycle);
+	return rc;
+}
+
+/*
+ * Write the audit event for a VM: {"uid": uid, key: json}, where key is
+ * "changes" or "definition".
+ */
+static int
+audit(struct db *db, const char *event, const char *name, long uid,
+    const char *key, const char *json)
+{
+	return db_exec(db, "INSERT INTO event (time, event, vm, uid, detail) "
+	    "VALUES (?, ?, ?, ?, json_object('uid', ?4, ?5, json(?6)))",
+	    "ittitt", now_ms(), event, name, (int64_t)uid, key, json);
+}
+
+struct vm_write {
+	const struct vm_def	*w_vd;		/* what to store */
+	long			 w_uid;		/* who asks */
+	int			 w_update;	/* 0: add */
+	int			 w_changed;	/* an update changed something */
+};
+
+static int
+vm_write(struct db *db, void *arg)
+{
+	struct vm_write *w = arg;
+	const struct vm_def *vd = w->w_vd;
+	char *argv = NULL, *env = NULL, *codes = NULL, *before = NULL,
+	    *after = NULL, *diff = NULL;
+	int64_t id, dep, now = now_ms();
+	size_t i;
+	int rc;
+
+	rc = db_int(db, &id, "SELECT id FROM vm WHERE name = ?", "t",
+	    vd->vd_name);
+	if (rc == DB_OK && !w->w_update)
+		return db_fail(db, DB_EXISTS, "%s: already defined",
+		    vd->vd_name);
+	if (rc == DB_NOTFOUND && w->w_update)
+		return db_fail(db, DB_NOTFOUND, "%s: no such VM", vd->vd_name);
+	if (rc == DB_ERR)
+		return DB_ERR;
+	for (i = 0; i < vd->vd_after.sv_n; i++) {
+		if (strcmp(vd->vd_after.sv_v[i], vd->vd_name) == 0)
+			return db_fail(db, DB_REFUSED, "--after %s: a VM cannot "
+			    "start after itself", vd->vd_name);
+		rc = db_int(db, &dep, "SELECT id FROM vm WHERE name = ?", "t",
+		    vd->vd_after.sv_v[i]);
+		if (rc == DB_NOTFOUND)
+			return db_fail(db, DB_NOTFOUND, "--after %s: no such VM",
+			    vd->vd_after.sv_v[i]);
+		if (rc != DB_OK)
+			return DB_ERR;
+	}
+	if (w->w_update && db_def_json(db, id, &before) != DB_OK)
+		return DB_ERR;
+	rc = DB_ERR;
+	if (json_strv(db, &vd->vd_argv, &argv) != DB_OK ||
+	    json_strv(db, &vd->vd_env, &env) != DB_OK ||
+	    json_codes(db, vd, &codes) != DB_OK)
+		goto done;
+	if (!w->w_update) {
+		if (db_exec(db, "INSERT INTO vm (name, argv, created_at, "
+		    "updated_at) VALUES (?, '[\"\"]', ?, ?)", "tii",
+		    vd->vd_name, now, now) != DB_OK)
+			goto done;
+		id = sqlite3_last_insert_rowid(db->db_h);
+		if (db_exec(db, "INSERT INTO vm_state (vm_id, state, "
+		    "state_since) VALUES (?, ?, ?)", "iti", id,
+		    vd->vd_enabled ? "stopped" : "disabled", now) != DB_OK)
+			goto done;
+	}
+	if (db_exec(db, "UPDATE vm SET argv = ?, cwd = ?, env = ?, user = ?, "
+	    "boot_order = ?, restart = ?, success_codes = ?, "
+	    "wait_timeout_ms = ?, up_delay_ms = ?, ready_tcp = ?, "
+	    "stop_signal = ?, suspend_signal = ?, stop_timeout_ms = ?, "
+	    "backoff_initial_ms = ?, backoff_factor = ?, backoff_max_ms = ?, "
+	    "backoff_reset_ms = ?, max_failures = ?, enabled = ?, "
+	    "log_path = ?, updated_at = ? WHERE id = ?",
+	    "ttttnttiitnniidiinntii",
+	    argv, vd->vd_cwd, env, vd->vd_user, vd->vd_order,
+	    value_restart_name(vd->vd_restart), codes,
+	    vd->vd_wait_timeout_ms, vd->vd_up_delay_ms, vd->vd_ready_tcp,
+	    vd->vd_stop_signal, vd->vd_suspend_signal, vd->vd_stop_timeout_ms,
+	    vd->vd_backoff_initial_ms, vd->vd_backoff_factor,
+	    vd->vd_backoff_max_ms, vd->vd_backoff_reset_ms,
+	    vd->vd_max_failures, vd->vd_enabled, vd->vd_log_path, now,
+	    id) != DB_OK)
+		goto done;
+	if (db_exec(db, "UPDATE vm_state SET state = CASE "
+	    "WHEN ?2 = 0 AND state = 'stopped' THEN 'disabled' "
+	    "WHEN ?2 = 1 AND state = 'disabled' THEN 'stopped' "
+	    "ELSE state END WHERE vm_id = ?1", "in", id,
+	    vd->vd_enabled) != DB_OK ||
+	    db_exec(db, "DELETE FROM vm_after WHERE vm_id = ?", "i", id) !=
+	    DB_OK ||
+	    db_exec(db, "DELETE FROM vm_gate WHERE vm_id = ?", "i", id) !=
+	    DB_OK)
+		goto done;
+	for (i = 0; i < vd->vd_after.sv_n; i++)
+		if (db_exec(db, "INSERT OR IGNORE INTO vm_after (vm_id, "
+		    "after_id) SELECT ?, id FROM vm WHERE name = ?", "it", id,
+		    vd->vd_after.sv_v[i]) != DB_OK)
+			goto done;
+	for (i = 0; i < vd->vd_ngates; i++)
+		if (db_exec(db, "INSERT INTO vm_gate (vm_id, pos, kind, arg) "
+		    "VALUES (?, ?, ?, ?)", "intt", id, (int)i,
+		    value_gate_name(vd->vd_gates[i].g_kind),
+		    vd->vd_gates[i].g_arg) != DB_OK)
+			goto done;
+	if (w->w_update && (rc = check_cycle(db)) != DB_OK)
+		goto done;
+	rc = DB_ERR;
+	if (db_def_json(db, id, &after) != DB_OK)
+		goto done;
+	if (w->w_update) {
+		/* What changed, key by key: {"order": {"from": 100, "to": 5}}
+		 * (json_each gives booleans as 1/0: keep them booleans). */
+		if (db_text(db, &diff, "SELECT json_group_object(n.key, "
+		    "json_object("
+		    "'from', iif(o.type IN ('true', 'false'), json(o.type), "
+		    "    o.value), "
+		    "'to', iif(n.type IN ('true', 'false'), json(n.type), "
+		    "    n.value))) "
+		    "FROM json_each(?2) n LEFT JOIN json_each(?1) o "
+		    "ON o.key = n.key WHERE o.value IS NOT n.value "
+		    "AND n.key <> 'updated_at'", "tt", before, after) != DB_OK)
+			goto done;
+		w->w_changed = strcmp(diff, "{}") != 0;
+		rc = w->w_changed ? audit(db, "vm.changed", vd->vd_name,
+		    w->w_uid, "changes", diff) : DB_OK;
+	} else
+		rc = audit(db, "vm.defined", vd->vd_name, w->w_uid,
+		    "definition", after);
+done:
+	free(argv);
+	free(env);
+	free(codes);
+	free(before);
+	free(after);
+	free(diff);
+	return rc;
+}
+
+int
+db_vm_add(struct db *db, const struct vm_def *vd, long uid)
+{
+	struct vm_write w = { vd, uid, 0, 0 };
+
+	return db_tx(db, vm_write, &w);
+}
+
+struct vm_edit {
+	const char	*e_name;
+	db_edit_fn	 e_fn;
+	void		*e_arg;
+	long		 e_uid;
+	int		 e_changed;
+};
+
+/* Read, edit and write back in one transaction, so edits never race. */
+static int
+vm_edit(struct db *db, void *arg)
+{
+	struct vm_edit *e = arg;
+	struct vm_def vd;
+	struct vm_write w = { &vd, e->e_uid, 1, 0 };
+	int rc;
+
+	vm_def_init(&vd);
+	if ((rc = db_vm_get(db, e->e_name, &vd)) == DB_OK &&
+	    (rc = e->e_fn(&vd, e->e_arg, db->db_err, sizeof(db->db_err))) ==
+	    DB_OK)
+		rc = vm_write(db, &w);
+	e->e_changed = w.w_changed;
+	vm_def_free(&vd);
+	return rc;
+}
+
+int
+db_vm_update(struct db *db, const char *name, db_edit_fn fn, void *arg,
+    long uid, int *changed)
+{
+	struct vm_edit e = { name, fn, arg, uid, 0 };
+	int rc;
+
+	rc = db_tx(db, vm_edit, &e);
+	if (changed)
+		*changed = rc == DB_OK && e.e_changed;
+	return rc;
+}
+
+int
+db_vm_get(struct db *db, const char *name, struct vm_def *vd)
+{
+	sqlite3_stmt *st;
+	const char *s;
+	int64_t id;
+	int rc;
+
+	st = db_prep(db, "SELECT id, argv, cwd, env, user, boot_order, "
+	    "restart, wait_timeout_ms, up_delay_ms, ready_tcp, stop_signal, "
+	    "suspend_signal, stop_timeout_ms, backoff_initial_ms, "
+	    "backoff_factor, backoff_max_ms, backoff_reset_ms, max_failures, "
+	    "enabled, log_path FROM vm WHERE name = ?", "t", name);
+	if (st == NULL)
+		return DB_ERR;
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		if (rc == SQLITE_DONE)
+			return db_fail(db, DB_NOTFOUND, "%s: no such VM", name);
+		return db_fail(db, DB_ERR, "%s", sqlite3_errmsg(db->db_h));
+	}
+	snprintf(vd->vd_name, sizeof(vd->vd_name), "%s", name);
+	id = sqlite3_column_int64(st, 0);
+#define COLSTR(i)	((s = (const char *)sqlite3_column_text(st, (i))) ? \
+	strdup(s) : NULL)
+	vd->vd_cwd = COLSTR(2);
+	vd->vd_user = COLSTR(4);
+	vd->vd_ready_tcp = COLSTR(9);
+	vd->vd_log_path = COLSTR(19);
+#undef COLSTR
+	vd->vd_order = sqlite3_column_int(st, 5);
+	value_restart((const char *)sqlite3_column_text(st, 6),
+	    &vd->vd_restart, &s);
+	vd->vd_wait_timeout_ms = sqlite3_column_int64(st, 7);
+	vd->vd_up_delay_ms = sqlite3_column_int64(st, 8);
+	vd->vd_stop_signal = sqlite3_column_int(st, 10);
+	vd->vd_suspend_signal = sqlite3_column_int(st, 11);
+	vd->vd_stop_timeout_ms = sqlite3_column_int64(st, 12);
+	vd->vd_backoff_initial_ms = sqlite3_column_int64(st, 13);
+	vd->vd_backoff_factor = sqlite3_column_double(st, 14);
+	vd->vd_backoff_max_ms = sqlite3_column_int64(st, 15);
+	vd->vd_backoff_reset_ms = sqlite3_column_int64(st, 16);
+	vd->vd_max_failures = sqlite3_column_int(st, 17);
+	vd->vd_enabled = sqlite3_column_int(st, 18);
+	rc = strv_from_json(db, (const char *)sqlite3_column_text(st, 1),
+	    &vd->vd_argv);
+	if (rc == DB_OK)
+		rc = strv_from_json(db, (const char *)sqlite3_column_text(st, 3),
+		    &vd->vd_env);
+	sqlite3_finalize(st);
+	if (rc != DB_OK)
+		return rc;
+
+	st = db_prep(db, "SELECT a.name FROM vm_after e JOIN vm a ON "
+	    "a.id = e.after_id WHERE e.vm_id = ? ORDER BY a.name", "i", id);
+	while (st != NULL && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (strv_push(&vd->vd_after,
+		    (const char *)sqlite3_column_text(st, 0)) == -1)
+			break;
+	sqlite3_finalize(st);
+	if (st == NULL || rc != SQLITE_DONE)
+		return db_fail(db, DB_ERR, "reading %s's dependencies", name);
+
+	st = db_prep(db, "SELECT kind, arg FROM vm_gate WHERE vm_id = ? "
+	    "ORDER BY pos", "i", id);
+	while (st != NULL && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *kind = (const char *)sqlite3_column_text(st, 0);
+		enum gate_kind k = strcmp(kind, "path") == 0 ? GATE_PATH :
+		    strcmp(kind, "cmd") == 0 ? GATE_CMD : GATE_TCP;
+		if (vm_def_add_gate(vd, k,
+		    (const char *)sqlite3_column_text(st, 1)) == -1)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (st == NULL || rc != SQLITE_DONE)
+		return db_fail(db, DB_ERR, "reading %s's gates", name);
+
+	memset(vd->vd_success, 0, sizeof(vd->vd_success));
+	st = db_prep(db, "SELECT value FROM vm, json_each(vm.success_codes) "
+	    "WHERE vm.id = ? ORDER BY key", "i", id);
+	while (st != NULL && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int code = sqlite3_column_int(st, 0) & 0xff;
+		vd->vd_success[code / 8] |= (unsigned char)(1u << (code % 8));
+	}
+	sqlite3_finalize(st);
+	if (st == NULL || rc != SQLITE_DONE)
+		return db_fail(db, DB_ERR, "reading %s's exit codes", name);
+	return DB_OK;
+}
+
+struct vm_remove {
+	const char	*r_name;
+	int		 r_force;
+	long		 r_uid;
+};
+
+static int
+vm_remove(struct db *db, void *arg)
+{
+	struct vm_remove *r = arg;
+	char *def = NULL, *deps = NULL;
+	int64_t id, live;
+	int rc;
+
+	if ((rc = db_int(db, &id, "SELECT id FROM vm WHERE name = ?", "t",
+	    r->r_name)) != DB_OK)
+		return rc == DB_NOTFOUND ? db_fail(db, rc, "%s: no such VM",
+		    r->r_name) : rc;
+	if (db_text(db, &deps, "SELECT group_concat(v.name, ', ') FROM "
+	    "vm_after e JOIN vm v ON v.id = e.vm_id WHERE e.after_id = ?",
+	    "i", id) != DB_OK)
+		return DB_ERR;
+	if (deps != NULL) {
+		rc = db_fail(db, DB_REFUSED, "%s: %s start%s --after it; change "
+		    "that first", r->r_name, deps, strchr(deps, ',') ? "" : "s");
+		free(deps);
+		return rc;
+	}
+	if (db_int(db, &live, "SELECT count(*) FROM vm_state WHERE vm_id = ? "
+	    "AND state IN " LIVE_STATES, "i", id) != DB_OK)
+		return DB_ERR;
+	if (live && !r->r_force)
+		return db_fail(db, DB_REFUSED, "%s: is running; stop it first "
+		    "or use --force", r->r_name);
+	if (db_def_json(db, id, &def) != DB_OK)
+		return DB_ERR;
+	rc = db_exec(db, "DELETE FROM vm WHERE id = ?", "i", id);
+	if (rc == DB_OK)
+		rc = audit(db, "vm.removed", r->r_name, r->r_uid, "definition",
+		    def);
+	free(def);
+	return rc;
+}
+
+int
+db_vm_remove(struct db *db, const char *name, int force, long uid)
+{
+	struct vm_remove r = { name, force, uid };
+
+	return db_tx(db, vm_remove, &r);
+}

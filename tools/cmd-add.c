@@ -1,0 +1,62 @@
+/*
+ * cmd-add.c: vmsched add NAME [OPTIONS] -- CMD [ARG...] defines a VM.
+ * Every value is checked before the database is opened; the store then
+ * refuses a duplicate name or an unknown --after in the same transaction
+ * that would write the definition and its vm.defined event.
+ */
+#include <string.h>
+
+#include "cli.h"
+
+static int
+add(struct cli *cli, const struct cmd *self, int argc, char **argv)
+{
+	struct vmopts *vo;
+	struct vm_def vd;
+	const char *name, *why;
+	char err[512];
+	int rc, first, dashdash;
+
+	if (argc < 2 || argv[1][0] == '-')
+		return cli_usage(self);
+	name = argv[1];
+	if (value_name(name, &why) == -1)
+		return cli_err(EX_USAGE, "add: name '%s': %s", name, why);
+	if ((vo = vmopts_new()) == NULL)
+		return cli_err(EX_OSERR, "out of memory");
+	vm_def_init(&vd);
+	rc = cli_options(self, argc - 1, argv + 1, vmopts_long, vmopts_take,
+	    vo, &first, &dashdash);
+	if (rc != 0)
+		goto done;
+	if (!dashdash) {
+		if (first < argc - 1)
+			rc = cli_err(EX_USAGE, "add: %s: unexpected; the "
+			    "command goes after --", argv[1 + first]);
+		else
+			rc = cli_err(EX_USAGE, "add: missing -- and the "
+			    "command to run");
+		goto done;
+	}
+	if ((rc = vmopts_command(vo, argc - 1 - first, argv + 1 + first)))
+		goto done;
+	snprintf(vd.vd_name, sizeof(vd.vd_name), "%s", name);
+	if ((rc = vmopts_apply(&vd, vo, err, sizeof(err))) != DB_OK) {
+		rc = cli_err(rc == DB_REFUSED ? EX_USAGE : EX_OSERR, "add: %s",
+		    err);
+		goto done;
+	}
+	if ((rc = cli_open(cli)) != 0)
+		goto done;
+	if ((rc = db_vm_add(&cli->c_db, &vd, cli->c_uid)) != DB_OK)
+		rc = cli_dberr(cli, rc);
+done:
+	vm_def_free(&vd);
+	vmopts_free(vo);
+	return rc;
+}
+
+const struct cmd cmd_add = {
+	"add", "NAME [OPTIONS] -- CMD [ARG...]", "define a VM",
+	1, -1, add,
+};

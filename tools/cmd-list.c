@@ -1,0 +1,80 @@
+/*
+ * cmd-list.c: vmsched list prints one row per VM: name, boot order, restart
+ * policy, state, pid, restarts, last exit and uptime; --json an array.
+ */
+#include <string.h>
+
+#include "cli.h"
+
+/* "exited 1", "crashed SEGV", "exec-failed", or NULL if it never ended. */
+static const char *
+last_exit(const struct db_vm_row *r, char *buf, size_t len)
+{
+	char sig[16];
+
+	if (r->vr_last_reason == NULL)
+		return NULL;
+	if (r->vr_last_signal > 0)
+		snprintf(buf, len, "%s %s", r->vr_last_reason,
+		    value_signame(r->vr_last_signal, sig, sizeof(sig)));
+	else if (r->vr_last_code >= 0)
+		snprintf(buf, len, "%s %d", r->vr_last_reason,
+		    r->vr_last_code);
+	else
+		snprintf(buf, len, "%s", r->vr_last_reason);
+	return buf;
+}
+
+static int
+list_row(const struct db_vm_row *r, void *arg)
+{
+	struct table *t = arg;
+	char order[16], pid[16], restarts[16], last[64], up[32];
+	const char *cells[8];
+
+	snprintf(order, sizeof(order), "%d", r->vr_order);
+	snprintf(pid, sizeof(pid), "%ld", r->vr_pid);
+	snprintf(restarts, sizeof(restarts), "%d", r->vr_restarts);
+	cells[0] = r->vr_name;
+	cells[1] = order;
+	cells[2] = r->vr_restart;
+	cells[3] = r->vr_state;
+	cells[4] = r->vr_pid > 0 ? pid : NULL;
+	cells[5] = restarts;
+	cells[6] = last_exit(r, last, sizeof(last));
+	cells[7] = r->vr_started > 0 ? value_fmt_duration(now_ms() -
+	    r->vr_started, up, sizeof(up)) : NULL;
+	return table_add(t, cells);
+}
+
+static int
+list(struct cli *cli, const struct cmd *self, int argc, char **argv)
+{
+	static const char *const heads[] = { "NAME", "ORDER", "RESTART",
+	    "STATE", "PID", "RESTARTS", "LAST EXIT", "UPTIME" };
+	struct table t;
+	char *json;
+	int rc, first;
+
+	if ((rc = cli_options(self, argc, argv, cli_json_opts, cli_json_opt, cli, &first,
+	    NULL)) != 0 || (rc = cli_nargs(self, argc - first)) != 0 ||
+	    (rc = cli_open(cli)) != 0)
+		return rc;
+	if (cli->c_json) {
+		if ((rc = db_list_json(&cli->c_db, &json)) != DB_OK)
+			return cli_dberr(cli, rc);
+		return cli_print_json(json);
+	}
+	if (table_init(&t, 8, heads) == -1)
+		return cli_err(EX_OSERR, "out of memory");
+	rc = db_list(&cli->c_db, NULL, list_row, &t);
+	if (rc == DB_OK)
+		table_print(&t, stdout);
+	table_free(&t);
+	return rc == DB_OK ? 0 : cli_dberr(cli, rc);
+}
+
+const struct cmd cmd_list = {
+	"list", "[--json]", "one row per VM: state, pid, restarts, last exit",
+	0, 0, list,
+};

@@ -1,0 +1,135 @@
+/*
+ * main.c: the vmsched command. Reads the global options, finds the command
+ * in the table (exact names only), opens the database if the command needs
+ * it, runs it, and makes sure what it printed reached stdout before exiting
+ * 0 (`vmsched list > /dev/full` fails).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static int	cmd_help_fn(struct cli *, const struct cmd *, int, char **);
+
+const struct cmd cmd_help = {
+	"help", "[COMMAND]", "show the commands, or one command's usage",
+	0, 1, cmd_help_fn,
+};
+
+const struct cmd *const cmd_table[] = {
+	&cmd_add, &cmd_set, &cmd_remove, &cmd_list, &cmd_show, &cmd_log,
+	&cmd_enable, &cmd_disable, &cmd_db, &cmd_help, NULL,
+};
+
+static const struct cmd *
+cmd_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; cmd_table[i] != NULL; i++)
+		if (strcmp(cmd_table[i]->cmd_name, name) == 0)
+			return cmd_table[i];
+	return NULL;
+}
+
+static void
+usage_all(FILE *fp)
+{
+	size_t i;
+
+	fprintf(fp, "usage: vmsched [--db PATH] [--json] COMMAND [ARGS]\n\n");
+	for (i = 0; cmd_table[i] != NULL; i++)
+		fprintf(fp, "  %-8s %s\n", cmd_table[i]->cmd_name,
+		    cmd_table[i]->cmd_help);
+	fprintf(fp, "\nvmsched help COMMAND shows a command's arguments.\n");
+}
+
+static int
+cmd_help_fn(struct cli *cli, const struct cmd *self, int argc, char **argv)
+{
+	const struct cmd *cmd;
+
+	(void)cli;
+	(void)self;
+	if (argc < 2) {
+		usage_all(stdout);
+		return 0;
+	}
+	if ((cmd = cmd_find(argv[1])) == NULL)
+		return cli_err(EX_USAGE, "help: %s: no such command", argv[1]);
+	printf("usage: vmsched %s %s\n  %s\n", cmd->cmd_name, cmd->cmd_args,
+	    cmd->cmd_help);
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option globals[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static char defpath[PATH_MAX];
+	struct cli cli;
+	const struct cmd *cmd;
+	int opt, rc;
+
+	memset(&cli, 0, sizeof(cli));
+	cli.c_uid = (long)getuid();
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+:", globals, NULL)) != -1) {
+		switch (opt) {
+		case 'd':
+			cli.c_dbpath = optarg;
+			break;
+		case 'j':
+			cli.c_json = 1;
+			break;
+		case 'h':
+			usage_all(stdout);
+			return 0;
+		case 'V':
+			puts("vmsched " VMSCHED_VERSION);
+			return 0;
+		case ':':
+			return cli_err(EX_USAGE, "%s needs a value",
+			    argv[optind - 1]);
+		default:
+			cli_err(0, "unknown option %s", argv[optind - 1]);
+			usage_all(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage_all(stderr);
+		return EX_USAGE;
+	}
+	if ((cmd = cmd_find(argv[optind])) == NULL) {
+		cli_err(0, "%s: no such command", argv[optind]);
+		usage_all(stderr);
+		return EX_USAGE;
+	}
+	argc -= optind;
+	argv += optind;
+
+	if (cli.c_dbpath == NULL)
+		cli.c_dbpath = getenv("VMSCHED_DB");
+	if (cli.c_dbpath == NULL || cli.c_dbpath[0] == '\0') {
+		if (db_default_path(defpath, sizeof(defpath)) == -1)
+			return cli_err(EX_CANTCREAT, "database: no --db, no "
+			    "VMSCHED_DB and no HOME to put it in");
+		cli.c_dbpath = defpath;
+	}
+	rc = cmd->cmd_fn(&cli, cmd, argc, argv);
+	db_close(&cli.c_db);
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		if (rc == 0)
+			rc = cli_err(EX_IOERR, "stdout: %s", strerror(errno));
+	}
+	return rc;
+}
