@@ -35,7 +35,7 @@ ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(DEPCFLAGS) -Isched -Idb -Itools
 # The library: sched/ and db/, linked by the binary and every test.
 LIB_SRCS = sched/log.c sched/plan.c sched/util.c sched/value.c \
 	   sched/vmdef.c \
-	   db/db.c db/query.c db/vm.c
+	   db/db.c db/event.c db/query.c db/vm.c
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/migrations.o
 MIGRATIONS = $(sort $(wildcard migrations/[0-9][0-9][0-9][0-9]_*.sql))
 

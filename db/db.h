@@ -161,6 +161,15 @@ int	 db_log_json(struct db *db, const char *name, int64_t since_ms,
 	    long limit, char **json);
 /* A VM's definition as a JSON object (as show has it, without state). */
 int	 db_def_json(struct db *db, int64_t id, char **json);
+/* event.c: the outbox */
+/*
+ * Record an event in the caller's transaction: event is "vm.exited" and
+ * the like, vm the VM's name or NULL, uid who caused it (-1: the daemon),
+ * detail a JSON object (NULL: {}). Pending for the webhook if one is set.
+ */
+int	 db_event_add(struct db *db, const char *event, const char *vm,
+	    long uid, const char *detail);
+
 /* Whether a VM by that name is defined: 1, 0, or DB_ERR. */
 int	 db_vm_exists(struct db *db, const char *name);
 /* Delete runs and events that ended before before_ms. */

@@ -160,9 +160,15 @@ static int
 audit(struct db *db, const char *event, const char *name, long uid,
     const char *key, const char *json)
 {
-	return db_exec(db, "INSERT INTO event (time, event, vm, uid, detail) "
-	    "VALUES (?, ?, ?, ?, json_object('uid', ?4, ?5, json(?6)))",
-	    "ittitt", now_ms(), event, name, (int64_t)uid, key, json);
+	char *detail;
+	int rc;
+
+	if (db_text(db, &detail, "SELECT json_object('uid', ?, ?, json(?))",
+	    "itt", (int64_t)uid, key, json) != DB_OK)
+		return DB_ERR;
+	rc = db_event_add(db, event, name, uid, detail);
+	free(detail);
+	return rc;
 }
 
 struct vm_write {
