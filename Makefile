@@ -30,7 +30,7 @@ endif
 DEPCFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 DEPLIBS	  := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CHECKLIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
-ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(DEPCFLAGS) -Isched -Idb -Itools
+ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(DEPCFLAGS) -pthread -Isched -Idb -Itools
 
 # The library: sched/ and db/, linked by the binary and every test.
 LIB_SRCS = sched/log.c sched/plan.c sched/util.c sched/value.c \
@@ -52,7 +52,11 @@ UNIT_BINS = $(UNIT:%=$(BUILD)/tests/%)
 
 BENCH_SRCS = tools/bench-seed.c
 
-.PHONY: all check unit integration demo bench install clean deps
+# libFuzzer targets: tests/fuzz/<name>.c, built with clang.
+FUZZ_TARGETS =
+FUZZ_SECONDS ?= 20
+
+.PHONY: all check unit integration demo bench install clean deps fuzz
 
 all: vmsched
 
@@ -65,7 +69,8 @@ VMSCHED = vmsched
 endif
 
 $(VMSCHED): $(CMD_OBJS) $(BUILD)/libvmsched.a
-	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJS) $(BUILD)/libvmsched.a $(DEPLIBS) -lm
+	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJS) $(BUILD)/libvmsched.a $(DEPLIBS) \
+	    -lm -lpthread
 
 $(BUILD)/libvmsched.a: $(LIB_OBJS)
 	rm -f $@
@@ -84,7 +89,7 @@ $(BUILD)/%.o: %.c sched/sched.h db/db.h tools/cli.h
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libvmsched.a
 	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libvmsched.a $(DEPLIBS) \
-	    $(CHECKLIBS) -lm
+	    $(CHECKLIBS) -lm -lpthread
 
 $(BUILD)/tools/bench-seed: $(BUILD)/tools/bench-seed.o $(BUILD)/libvmsched.a
 	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libvmsched.a $(DEPLIBS) -lm
@@ -110,6 +115,23 @@ demo: deps
 
 bench: vmsched $(BUILD)/tools/bench-seed
 	sh tools/bench.sh $(BUILD)/tools/bench-seed
+
+# Each target runs FUZZ_SECONDS on the corpus the tests leave in
+# build/fuzz/<name>/ (seeded from tests/fuzz/<name>/ when present).
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+	    $(MAKE) --no-print-directory build/fuzz/$$t SANITIZE= CC=clang || exit 1; \
+	    mkdir -p build/fuzz/$$t.corpus; \
+	    [ -d tests/fuzz/$$t ] && cp -n tests/fuzz/$$t/* build/fuzz/$$t.corpus/ 2>/dev/null; \
+	    ./build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        build/fuzz/$$t.corpus || exit 1; \
+	done
+
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(BUILD)/migrations.c
+	@mkdir -p $(@D)
+	clang $(CSTD) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined \
+	    $(DEPCFLAGS) -Isched -Idb -Itools -o $@ $< $(LIB_SRCS) \
+	    $(BUILD)/migrations.c $(DEPLIBS) -lm -lpthread
 
 install: vmsched
 	install -d $(DESTDIR)$(PREFIX)/bin
