@@ -1,0 +1,317 @@
+/*
+ * run.c: the supervisor's side of the store. The daemon loads the VMs and
+ * their state, and writes each state change together with the run row it
+ * opens or closes and the events it causes, in one transaction: a daemon
+ * killed at any instant leaves either all of a change or none of it. The
+ * CLI's requests (start, stop, ...) and the daemon's own row live here too.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+
+int
+db_sup_load(struct db *db, const char *name, db_sup_cb cb, void *arg)
+{
+	struct db_sup_row r;
+	sqlite3_stmt *st;
+	int rc;
+
+	st = db_prep(db, "SELECT v.id, v.name, v.enabled, s.desired, s.state, "
+	    "s.pending, s.request, s.pid, s.pid_start, s.run_id, "
+	    "r.started_at, s.failures, s.restarts, s.boot_id, v.boot_order "
+	    "FROM vm v JOIN vm_state s ON s.vm_id = v.id "
+	    "LEFT JOIN run r ON r.id = s.run_id "
+	    "WHERE ?1 IS NULL OR v.name = ?1 ORDER BY v.boot_order, v.name",
+	    "t", name);
+	if (st == NULL)
+		return DB_ERR;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&r, 0, sizeof(r));
+		r.sr_id = sqlite3_column_int64(st, 0);
+		r.sr_name = (const char *)sqlite3_column_text(st, 1);
+		r.sr_enabled = sqlite3_column_int(st, 2);
+		r.sr_desired = (const char *)sqlite3_column_text(st, 3);
+		r.sr_state = (const char *)sqlite3_column_text(st, 4);
+		r.sr_pending = (const char *)sqlite3_column_text(st, 5);
+		r.sr_request = sqlite3_column_int64(st, 6);
+		r.sr_pid = sqlite3_column_type(st, 7) == SQLITE_NULL ? -1 :
+		    (long)sqlite3_column_int64(st, 7);
+		r.sr_pid_start = sqlite3_column_int64(st, 8);
+		r.sr_run_id = sqlite3_column_int64(st, 9);
+		r.sr_run_started = sqlite3_column_int64(st, 10);
+		r.sr_failures = sqlite3_column_int(st, 11);
+		r.sr_restarts = sqlite3_column_int(st, 12);
+		r.sr_boot_id = (const char *)sqlite3_column_text(st, 13);
+		r.sr_order = sqlite3_column_int(st, 14);
+		if (cb(&r, arg) != 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(db, DB_ERR, "%s", sqlite3_errmsg(db->db_h));
+	return DB_OK;
+}
+
+static int
+sup_change(struct db *db, void *arg)
+{
+	struct db_change *c = arg;
+	char *detail = NULL;
+	size_t i;
+	int rc = DB_ERR;
+
+	if (c->c_run == CHANGE_RUN_OPEN || c->c_run == CHANGE_RUN_ONESHOT) {
+		if (db_exec(db, "INSERT INTO run (vm, boot_id, started_at, pid, "
+		    "pid_start) VALUES (?, ?, ?, nullif(?, -1), ?)", "ttiii",
+		    c->c_vm, c->c_boot_id, c->c_started_at, (int64_t)c->c_pid,
+		    c->c_pid_start) != DB_OK)
+			return DB_ERR;
+		c->c_run_id = sqlite3_last_insert_rowid(db->db_h);
+	}
+	if (c->c_run == CHANGE_RUN_CLOSE || c->c_run == CHANGE_RUN_ONESHOT) {
+		if (db_exec(db, "UPDATE run SET ended_at = ?, exit_code = "
+		    "nullif(?, -1), signal = nullif(?, 0), reason = ?, "
+		    "detail = ?, rule = ?, failures = ?, delay_ms = "
+		    "nullif(?, -1), breaker = ? WHERE id = ?", "inntttnini",
+		    c->c_at, c->c_code, c->c_signal, c->c_reason, c->c_detail,
+		    c->c_rule, c->c_failures, c->c_delay_ms, c->c_breaker,
+		    c->c_run_id) != DB_OK)
+			return DB_ERR;
+	}
+	if (db_exec(db, "UPDATE vm_state SET state = ?2, why = ?3, "
+	    "state_since = CASE WHEN state = ?2 THEN state_since ELSE ?4 END, "
+	    "pid = nullif(?5, -1), pid_start = CASE WHEN ?5 = -1 THEN NULL "
+	    "ELSE ?6 END, run_id = CASE WHEN ?5 = -1 THEN NULL ELSE ?7 END, "
+	    "failures = ?8, restarts = ?9, next_start_at = nullif(?10, 0), "
+	    "boot_id = coalesce(?11, boot_id), "
+	    "handled = CASE WHEN ?12 < 0 THEN handled ELSE ?12 END, "
+	    "pending = CASE WHEN ?12 < 0 THEN pending ELSE NULL END "
+	    "WHERE vm_id = ?1", "ittiiiinniti",
+	    c->c_vm_id, c->c_state, c->c_why, c->c_at, (int64_t)c->c_pid,
+	    c->c_pid_start, c->c_run_id, c->c_failures, c->c_restarts,
+	    c->c_next_start_at, c->c_boot_id, c->c_handled) != DB_OK)
+		return DB_ERR;
+	if (c->c_events[0] == NULL)
+		return DB_OK;
+	if (db_text(db, &detail, "SELECT json_object('pid', nullif(?1, -1), "
+	    "'exit_code', nullif(?2, -1), 'signal', vms_signame(?3), "
+	    "'reason', ?4, 'detail', ?5, 'rule', ?6, 'restarts', ?7, "
+	    "'failures', ?8, 'delay_ms', nullif(?9, -1), 'state', ?10, "
+	    "'why', ?11)", "inntttnnitt", (int64_t)c->c_pid, c->c_code,
+	    c->c_signal, c->c_reason, c->c_detail, c->c_rule, c->c_restarts,
+	    c->c_failures, c->c_delay_ms, c->c_state, c->c_why) != DB_OK)
+		return DB_ERR;
+	for (i = 0; i < sizeof(c->c_events) / sizeof(c->c_events[0]) &&
+	    c->c_events[i] != NULL; i++)
+		if (db_event_add(db, c->c_events[i], c->c_vm, -1, detail) !=
+		    DB_OK)
+			goto done;
+	rc = DB_OK;
+done:
+	free(detail);
+	return rc;
+}
+
+int
+db_sup_change(struct db *db, struct db_change *c)
+{
+	return db_tx(db, sup_change, c);
+}
+
+struct request {
+	const char	*q_name;
+	const char	*q_desired;
+	const char	*q_pending;
+	int64_t		*q_request;
+};
+
+static int
+request(struct db *db, void *arg)
+{
+	struct request *q = arg;
+	int64_t id;
+
+	if (db_int(db, &id, "SELECT id FROM vm WHERE name = ?", "t",
+	    q->q_name) == DB_NOTFOUND)
+		return db_fail(db, DB_NOTFOUND, "%s: no such VM", q->q_name);
+	if (db_exec(db, "UPDATE vm_state SET desired = coalesce(?2, desired), "
+	    "pending = coalesce(?3, pending), request = request + 1 "
+	    "WHERE vm_id = ?1", "itt", id, q->q_desired, q->q_pending) != DB_OK)
+		return DB_ERR;
+	return db_int(db, q->q_request, "SELECT request FROM vm_state "
+	    "WHERE vm_id = ?", "i", id);
+}
+
+int
+db_request(struct db *db, const char *name, const char *desired,
+    const char *pending, int64_t *req)
+{
+	struct request q = { name, desired, pending, req };
+
+	return db_tx(db, request, &q);
+}
+
+int
+db_vm_state(struct db *db, const char *name, struct db_state *s)
+{
+	sqlite3_stmt *st;
+	const char *state;
+	int rc;
+
+	st = db_prep(db, "SELECT s.state, s.handled, coalesce(s.run_id, 0), "
+	    "coalesce(s.pid, -1), s.desired FROM vm v JOIN vm_state s "
+	    "ON s.vm_id = v.id WHERE v.name = ?", "t", name);
+	if (st == NULL)
+		return DB_ERR;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		state = (const char *)sqlite3_column_text(st, 0);
+		snprintf(s->st_state, sizeof(s->st_state), "%s", state);
+		s->st_handled = sqlite3_column_int64(st, 1);
+		s->st_run_id = sqlite3_column_int64(st, 2);
+		s->st_pid = (long)sqlite3_column_int64(st, 3);
+		snprintf(s->st_desired, sizeof(s->st_desired), "%s",
+		    (const char *)sqlite3_column_text(st, 4));
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return DB_OK;
+	if (rc == SQLITE_DONE)
+		return db_fail(db, DB_NOTFOUND, "%s: no such VM", name);
+	return db_fail(db, DB_ERR, "%s", sqlite3_errmsg(db->db_h));
+}
+
+struct daemon_up {
+	long		 d_pid;
+	int64_t		 d_pid_start;
+	const char	*d_boot_id;
+};
+
+static int
+daemon_up(struct db *db, void *arg)
+{
+	struct daemon_up *d = arg;
+	char *detail = NULL;
+	int rc;
+
+	if (db_exec(db, "INSERT INTO daemon (id, pid, pid_start, started_at, "
+	    "stopped_at, boot_id) VALUES (1, ?1, ?2, ?3, NULL, ?4) "
+	    "ON CONFLICT (id) DO UPDATE SET pid = ?1, pid_start = ?2, "
+	    "started_at = ?3, stopped_at = NULL, boot_id = ?4", "iiit",
+	    (int64_t)d->d_pid, d->d_pid_start, now_ms(), d->d_boot_id) != DB_OK)
+		return DB_ERR;
+	if (db_text(db, &detail, "SELECT json_object('pid', ?, 'boot_id', ?, "
+	    "'version', ?)", "itt", (int64_t)d->d_pid, d->d_boot_id,
+	    VMSCHED_VERSION) != DB_OK)
+		return DB_ERR;
+	rc = db_event_add(db, "scheduler.started", NULL, -1, detail);
+	free(detail);
+	return rc;
+}
+
+int
+db_daemon_started(struct db *db, long pid, int64_t pid_start,
+    const char *boot_id)
+{
+	struct daemon_up d = { pid, pid_start, boot_id };
+
+	return db_tx(db, daemon_up, &d);
+}
+
+static int
+daemon_stopping(struct db *db, void *arg)
+{
+	(void)arg;
+	return db_event_add(db, "scheduler.stopping", NULL, -1, NULL);
+}
+
+int
+db_daemon_stopping(struct db *db)
+{
+	return db_tx(db, daemon_stopping, NULL);
+}
+
+int
+db_daemon_stopped(struct db *db)
+{
+	return db_exec(db, "UPDATE daemon SET stopped_at = ? WHERE id = 1",
+	    "i", now_ms());
+}
+
+int
+db_daemon_get(struct db *db, struct db_daemon *d)
+{
+	sqlite3_stmt *st;
+	const char *s;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	st = db_prep(db, "SELECT pid, pid_start, started_at, boot_id, "
+	    "stopped_at IS NOT NULL FROM daemon WHERE id = 1", "");
+	if (st == NULL)
+		return DB_ERR;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		d->dd_pid = (long)sqlite3_column_int64(st, 0);
+		d->dd_pid_start = sqlite3_column_int64(st, 1);
+		d->dd_started_at = sqlite3_column_int64(st, 2);
+		if ((s = (const char *)sqlite3_column_text(st, 3)) != NULL)
+			snprintf(d->dd_boot_id, sizeof(d->dd_boot_id), "%s", s);
+		d->dd_stopped = sqlite3_column_int(st, 4);
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return DB_OK;
+	if (rc == SQLITE_DONE)
+		return DB_NOTFOUND;
+	return db_fail(db, DB_ERR, "%s", sqlite3_errmsg(db->db_h));
+}
+
+int
+db_state_counts(struct db *db, int (*cb)(const char *, long, void *),
+    void *arg)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	st = db_prep(db, "SELECT state, count(*) FROM vm_state GROUP BY state "
+	    "ORDER BY state", "");
+	if (st == NULL)
+		return DB_ERR;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (cb((const char *)sqlite3_column_text(st, 0),
+		    (long)sqlite3_column_int64(st, 1), arg) != 0)
+			break;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(db, DB_ERR, "%s", sqlite3_errmsg(db->db_h));
+	return DB_OK;
+}
+
+int
+db_events_pending(struct db *db, long *n)
+{
+	int64_t v;
+	int rc;
+
+	rc = db_int(db, &v, "SELECT count(*) FROM event WHERE status = "
+	    "'pending'", "");
+	*n = (long)v;
+	return rc;
+}
+
+int
+db_status_json(struct db *db, int running, char **json)
+{
+	*json = NULL;
+	return db_text(db, json, "SELECT json_object("
+	    "'daemon', json_object('running', json(iif(?1, 'true', 'false')), "
+	    "    'pid', iif(?1, d.pid, NULL), "
+	    "    'since', iif(?1, vms_time(d.started_at), NULL), "
+	    "    'boot_id', d.boot_id), "
+	    "'vms', (SELECT json_group_object(state, n) FROM (SELECT state, "
+	    "    count(*) AS n FROM vm_state GROUP BY state ORDER BY state)), "
+	    "'events_pending', (SELECT count(*) FROM event "
+	    "    WHERE status = 'pending')) "
+	    "FROM (SELECT 1) LEFT JOIN daemon d ON d.id = 1", "n", running) ==
+	    DB_OK && *json != NULL ? DB_OK : DB_ERR;
+}

@@ -1,0 +1,78 @@
+/*
+ * cmd-daemon.c: vmsched daemon runs the scheduler in the foreground: what
+ * launchd or systemd starts at boot. It logs to stderr (or syslog), holds
+ * the database's lock, and exits 0 once SIGTERM has stopped every VM; 75 if
+ * another daemon holds the database.
+ */
+#include <stdlib.h>
+
+#include "cli.h"
+
+struct daemon_args {
+	struct sched_opts	 da_opts;
+	int			 da_syslog;
+};
+
+static int
+daemon_opt(int opt, const char *arg, void *p)
+{
+	struct daemon_args *da = p;
+	const char *why;
+
+	switch (opt) {
+	case 'r':
+		if (value_double(arg, 0, 100000, &da->da_opts.so_restart_rate,
+		    &why) == -1)
+			return cli_err(EX_USAGE, "--max-restart-rate %s: %s "
+			    "(restarts per second, 0: unlimited)", arg, why);
+		break;
+	case 'b':
+		if (value_double(arg, 1, 100000, &da->da_opts.so_restart_burst,
+		    &why) == -1)
+			return cli_err(EX_USAGE, "--restart-burst %s: %s", arg,
+			    why);
+		break;
+	case 's':
+		da->da_syslog = 1;
+		break;
+	}
+	return 0;
+}
+
+static int
+daemon_cmd(struct cli *cli, const struct cmd *self, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "max-restart-rate", required_argument, NULL, 'r' },
+		{ "restart-burst", required_argument, NULL, 'b' },
+		{ "syslog", no_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct daemon_args da = {
+		.da_opts = {
+			.so_restart_rate = 20,
+			.so_restart_burst = 100,
+		},
+	};
+	int rc, first;
+
+	if ((rc = cli_options(self, argc, argv, opts, daemon_opt, &da, &first,
+	    NULL)) != 0 || (rc = cli_nargs(self, argc - first)) != 0)
+		return rc;
+	da.da_opts.so_dbpath = cli->c_dbpath;
+	log_init("vmsched", da.da_syslog);
+	switch (sched_daemon(&da.da_opts)) {
+	case 0:
+		return 0;
+	case SCHED_BUSY:
+		return EX_TEMPFAIL;
+	default:
+		return EX_SOFTWARE;
+	}
+}
+
+const struct cmd cmd_daemon = {
+	"daemon", "[--max-restart-rate N] [--restart-burst N] [--syslog]",
+	"run the scheduler in the foreground (what launchd/systemd start)",
+	0, 0, daemon_cmd,
+};
