@@ -33,32 +33,39 @@ CHECKLIBS := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(DEPCFLAGS) -pthread -Isched -Idb -Itools
 
 # The library: sched/ and db/, linked by the binary and every test.
-LIB_SRCS = sched/log.c sched/plan.c sched/util.c sched/value.c \
-	   sched/vmdef.c \
-	   db/db.c db/event.c db/query.c db/vm.c
+LIB_SRCS = sched/drv-exec.c sched/log.c sched/plan.c sched/policy.c \
+	   sched/proc.c sched/supervise.c sched/util.c sched/value.c \
+	   sched/vmdef.c sched/vmx.c sched/launchd.c \
+	   db/db.c db/event.c db/query.c db/run.c db/vm.c db/import.c
+# The webhook: the sender, its pure policy, its side of the store.
+LIB_SRCS += sched/hook.c sched/hookpolicy.c db/outbox.c
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/migrations.o
 MIGRATIONS = $(sort $(wildcard migrations/[0-9][0-9][0-9][0-9]_*.sql))
 
 # The command: one file per command, one table in main.c.
 CMD_SRCS = tools/main.c tools/cli.c tools/vmopts.c tools/cmd-set.c \
+	   tools/cmd-ctl.c tools/cmd-daemon.c tools/cmd-status.c \
 	   tools/cmd-add.c tools/cmd-db.c tools/cmd-enable.c \
 	   tools/cmd-list.c tools/cmd-log.c tools/cmd-remove.c \
-	   tools/cmd-show.c
+	   tools/cmd-show.c tools/cmd-vmx-check.c \
+	   tools/cmd-import-launchd.c tools/cmd-export.c
+CMD_SRCS += tools/cmd-webhook.c tools/cmd-events.c
 CMD_OBJS = $(CMD_SRCS:%.c=$(BUILD)/%.o)
 
 # Check suites: tests/check_*.c, each its own program.
-UNIT	 = check_value check_plan check_db
+UNIT	 = check_value check_plan check_db check_vmx check_policy check_launchd
+UNIT	+= check_hook
 UNIT_BINS = $(UNIT:%=$(BUILD)/tests/%)
+# Test programs the integration suites drive (built by the tests/% rule).
+TEST_HELPERS = $(BUILD)/tests/hook_driver
 
 BENCH_SRCS = tools/bench-seed.c
 
 # libFuzzer targets: tests/fuzz/<name>.c, built with clang.
-FUZZ_TARGETS =
+FUZZ_TARGETS = fuzz_vmx fuzz_plist
 FUZZ_SECONDS ?= 20
 
 .PHONY: all check unit integration demo bench install clean deps fuzz
-
-all: vmsched
 
 # The binary at the top is always the plain build; the sanitizer build
 # keeps its own in $(BUILD).
@@ -67,6 +74,8 @@ VMSCHED = $(BUILD)/vmsched
 else
 VMSCHED = vmsched
 endif
+
+all: $(VMSCHED)
 
 $(VMSCHED): $(CMD_OBJS) $(BUILD)/libvmsched.a
 	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJS) $(BUILD)/libvmsched.a $(DEPLIBS) \
@@ -106,8 +115,9 @@ unit: $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do \
 	    CK_FORK=yes ./$$t || fail=1; done; exit $$fail
 
-integration: $(VMSCHED)
-	VMSCHED=$(abspath $(VMSCHED)) python3 tests/run_integration.py
+integration: $(VMSCHED) $(TEST_HELPERS)
+	VMSCHED=$(abspath $(VMSCHED)) HOOK_DRIVER=$(abspath $(BUILD)/tests/hook_driver) \
+	    python3 tests/run_integration.py
 
 demo: deps
 	$(MAKE) vmsched

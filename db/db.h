@@ -89,6 +89,13 @@ int	 db_fail(struct db *db, int status, const char *fmt, ...)
 /* Define vd; DB_EXISTS, DB_REFUSED (unknown --after, cycle). */
 int	 db_vm_add(struct db *db, const struct vm_def *vd, long uid);
 /*
+ * db_vm_add (update 0) or a whole-definition replace (update 1, recording
+ * vm.changed when *changed) inside the caller's transaction (db_tx): for
+ * writers that store several definitions all or none.
+ */
+int	 db_vm_write(struct db *db, const struct vm_def *vd, int update,
+	    long uid, int *changed);
+/*
  * Change the definition called name: in one transaction, load it, let fn
  * edit it (fn returns DB_OK, or a status with the reason written to err)
  * and store it. *changed says whether anything differs. DB_NOTFOUND,
@@ -103,6 +110,30 @@ int	 db_vm_get(struct db *db, const char *name, struct vm_def *vd);
 /* Delete a definition; its history stays. DB_REFUSED if it is running
  * (unless force) or another VM starts --after it. */
 int	 db_vm_remove(struct db *db, const char *name, int force, long uid);
+
+/* import.c: many definitions at once (import-launchd). */
+enum db_import_how {
+	DB_IMPORT_ADDED,	/* a new definition */
+	DB_IMPORT_CHANGED,	/* replaced one that differed */
+	DB_IMPORT_SAME,		/* replaced one that was the same */
+};
+/*
+ * Store the n definitions in vd in one transaction, all or none. A name
+ * already defined fails with DB_EXISTS unless replace, which replaces that
+ * definition (its history, state and the VMs that start --after it stay)
+ * and records vm.changed; a name given twice is DB_REFUSED. On DB_OK,
+ * how[i] (n of them) says what became of vd[i]; on failure *failed is the
+ * index of the definition at fault, or n if none is.
+ */
+int	 db_vm_import(struct db *db, const struct vm_def *vd, size_t n,
+	    int replace, long uid, enum db_import_how *how, size_t *failed);
+/*
+ * What stopping every VM may take, for the boot unit's stop timeout: the
+ * sum of all stop timeouts into *sum_ms, *count VMs, and *unbounded 1 if
+ * one of them is 0 (never SIGKILL, so no bound exists).
+ */
+int	 db_stop_timeouts(struct db *db, int64_t *sum_ms, int64_t *count,
+	    int *unbounded);
 
 /* One VM with its live state, as list shows it. Strings live until the
  * callback returns; absent numbers are -1 (pid, codes) or 0 (times). */
@@ -150,6 +181,7 @@ struct db_log_row {
 	/* an event */
 	const char	*lr_event;
 	long		 lr_uid;	/* -1: the daemon */
+	const char	*lr_summary;	/* the daemon's: "pid 12", "in 4s" */
 };
 typedef int (*db_log_cb)(const struct db_log_row *row, void *arg);
 
@@ -165,14 +197,206 @@ int	 db_def_json(struct db *db, int64_t id, char **json);
 /*
  * Record an event in the caller's transaction: event is "vm.exited" and
  * the like, vm the VM's name or NULL, uid who caused it (-1: the daemon),
- * detail a JSON object (NULL: {}). Pending for the webhook if one is set.
+ * detail a JSON object (NULL: {}). Pending for the webhook if one is set
+ * and its filter (webhook.events, hook_filter_match) lets the event
+ * through; otherwise history only.
  */
 int	 db_event_add(struct db *db, const char *event, const char *vm,
 	    long uid, const char *detail);
+
+/* outbox.c: the webhook's settings and the events waiting for it. */
+/* The webhook as configured; strings malloc'ed, NULL when not set. */
+struct db_webhook {
+	char	*wh_url;	/* NULL: no webhook */
+	char	*wh_secret;	/* NULL: deliveries are not signed */
+	char	*wh_events;	/* filter; NULL: the default */
+	char	*wh_format;	/* "json" or "slack" */
+	int64_t	 wh_give_up_ms;	/* webhook.give_up_ms, else HOOK_GIVE_UP_MS */
+	int64_t	 wh_timeout_ms;	/* webhook.timeout_ms; 0: the sender's */
+};
+/* Load the webhook settings into *wh; DB_NOTFOUND (wh filled) if no URL. */
+int	 db_webhook_get(struct db *db, struct db_webhook *wh);
+void	 db_webhook_free(struct db_webhook *wh);
+/*
+ * Replace the webhook: url, secret, events (a filter) and format ("json",
+ * "slack"), in one transaction; a NULL secret or events means none. Events
+ * already pending stay pending and go to the new URL.
+ */
+int	 db_webhook_set(struct db *db, const char *url, const char *secret,
+	    const char *events, const char *format);
+/*
+ * Remove the webhook; events still pending become history only ('none'),
+ * *cancelled says how many. DB_NOTFOUND if none was set.
+ */
+int	 db_webhook_unset(struct db *db, long *cancelled);
+/* A setting's value (*value malloc'ed); DB_NOTFOUND if unset. */
+int	 db_setting_get(struct db *db, const char *key, char **value);
+/* Set a setting, or remove it when value is NULL. */
+int	 db_setting_set(struct db *db, const char *key, const char *value);
+
+/*
+ * The head of the queue: the oldest pending event, due or not (later ones
+ * wait behind it). *ev must be clear (hook_event_clear); DB_NOTFOUND if
+ * nothing is pending.
+ */
+int	 db_outbox_head(struct db *db, struct hook_event *ev);
+/* The event id, whatever its status, into *ev; DB_NOTFOUND. */
+int	 db_outbox_get(struct db *db, int64_t id, struct hook_event *ev);
+/*
+ * Record an event sent by hand (webhook test) outside the queue: status
+ * 'none' until db_outbox_result; *id is its id.
+ */
+int	 db_outbox_add(struct db *db, const char *event, long uid,
+	    const char *detail, int64_t *id);
+/*
+ * The request body for event id, built by SQLite: the JSON document
+ * (id, event, time, host, vm {...}, detail), or {"text": text} when text
+ * is not NULL. *body malloc'ed.
+ */
+int	 db_outbox_body(struct db *db, int64_t id, const char *host,
+	    const char *text, char **body);
+/*
+ * Record one attempt at event id: delivered (now), a retry at next_at, or
+ * failed for good, with error (NULL on success) as last_error; only if the
+ * event still has status from ("pending" for the queue, "none" for
+ * webhook test), so one taken out of the queue meanwhile (webhook unset)
+ * is left as it is.
+ */
+int	 db_outbox_result(struct db *db, int64_t id, const char *from,
+	    enum hook_verdict v, int64_t next_at, const char *error);
+/* How many events have status ("pending", "failed", ...). */
+int	 db_outbox_count(struct db *db, const char *status, int64_t *n);
+/*
+ * The webhook settings as a JSON object for webhook show --json: url (as
+ * url_shown says, NULL: none set), secret_set (true/false; never the
+ * secret), events (the filter or null), format, pending and failed counts.
+ */
+int	 db_webhook_json(struct db *db, const char *url_shown, char **json);
+
+/* One event as vmsched events shows it; strings live during the callback. */
+struct db_event_row {
+	int64_t		 er_id;
+	int64_t		 er_time;
+	const char	*er_event;
+	const char	*er_vm;		/* NULL: not about one VM */
+	const char	*er_status;	/* none, pending, delivered, failed */
+	int		 er_attempts;
+	int64_t		 er_next_at;	/* 0: none */
+	const char	*er_error;	/* last_error or NULL */
+	int64_t		 er_delivered_at;	/* 0: not delivered */
+};
+typedef int (*db_event_cb)(const struct db_event_row *row, void *arg);
+/* Events newest first, only those with status (NULL: all), at most limit. */
+int	 db_events(struct db *db, const char *status, long limit,
+	    db_event_cb cb, void *arg);
+int	 db_events_json(struct db *db, const char *status, long limit,
+	    char **json);
 
 /* Whether a VM by that name is defined: 1, 0, or DB_ERR. */
 int	 db_vm_exists(struct db *db, const char *name);
 /* Delete runs and events that ended before before_ms. */
 int	 db_prune(struct db *db, int64_t before_ms, long *runs, long *events);
+
+/* run.c: the daemon's side. */
+/* One VM as the daemon loads it; strings live until the callback returns. */
+struct db_sup_row {
+	int64_t		 sr_id;
+	const char	*sr_name;
+	int		 sr_enabled;
+	int		 sr_order;
+	const char	*sr_desired;	/* up, down, suspended */
+	const char	*sr_state;
+	const char	*sr_pending;	/* start, restart, reset or NULL */
+	int64_t		 sr_request;	/* the CLI's request counter */
+	long		 sr_pid;	/* -1: none recorded */
+	int64_t		 sr_pid_start;
+	int64_t		 sr_run_id;	/* the open run, 0: none */
+	int64_t		 sr_run_started;	/* its start, Unix ms */
+	int		 sr_failures;
+	int		 sr_restarts;
+	const char	*sr_boot_id;	/* boot of the last start */
+};
+typedef int (*db_sup_cb)(const struct db_sup_row *row, void *arg);
+/* Every VM (or only name) with its state, by boot order. */
+int	 db_sup_load(struct db *db, const char *name, db_sup_cb cb, void *arg);
+
+/*
+ * One state change of a VM, written with the run row it opens or closes
+ * and its events in one transaction. Absent values: -1 for c_pid, c_code,
+ * c_delay_ms and c_handled; 0 for c_signal and c_next_start_at; NULL for
+ * strings (c_boot_id NULL keeps the stored one).
+ */
+enum change_run {
+	CHANGE_RUN_NONE,	/* no run row */
+	CHANGE_RUN_OPEN,	/* a process started: open a run */
+	CHANGE_RUN_CLOSE,	/* c_run_id ended */
+	CHANGE_RUN_ONESHOT,	/* a start that never ran: open and close */
+};
+struct db_change {
+	int64_t		 c_vm_id;
+	const char	*c_vm;		/* name, for run rows and events */
+	const char	*c_state;	/* the new state */
+	const char	*c_why;		/* what it waits for, or NULL */
+	int64_t		 c_at;		/* when, Unix ms */
+	long		 c_pid;		/* the process now, -1: none */
+	int64_t		 c_pid_start;
+	int		 c_failures;	/* consecutive failures now */
+	int		 c_restarts;	/* total restarts now */
+	int64_t		 c_next_start_at;	/* backoff deadline, Unix ms */
+	const char	*c_boot_id;
+	int64_t		 c_handled;	/* request acted on, -1: none */
+	enum change_run	 c_run;
+	int64_t		 c_run_id;	/* in: run to close; out: run opened */
+	int64_t		 c_started_at;	/* run start, for OPEN and ONESHOT */
+	int		 c_code;	/* exit code */
+	int		 c_signal;
+	const char	*c_reason;	/* run_reason_name() */
+	const char	*c_detail;	/* errno text, gate, ... */
+	const char	*c_rule;	/* the decision's rule */
+	int64_t		 c_delay_ms;	/* restart delay chosen */
+	int		 c_breaker;
+	const char	*c_events[4];	/* events to emit, NULL-terminated */
+};
+int	 db_sup_change(struct db *db, struct db_change *c);
+
+/*
+ * The CLI asks: set desired (up, down, suspended; NULL keeps it) and a
+ * pending action (start, restart, reset; NULL keeps it), bump the request
+ * counter; *request is its new value, which the daemon copies to handled
+ * once it has acted.
+ */
+int	 db_request(struct db *db, const char *name, const char *desired,
+	    const char *pending, int64_t *request);
+/* What the CLI polls while it waits for a request to take effect. */
+struct db_state {
+	char	 st_state[16];
+	char	 st_desired[16];
+	int64_t	 st_handled;
+	int64_t	 st_run_id;
+	long	 st_pid;
+};
+int	 db_vm_state(struct db *db, const char *name, struct db_state *st);
+
+/* The daemon's own row, and the scheduler.* events. */
+struct db_daemon {
+	long	 dd_pid;
+	int64_t	 dd_pid_start;
+	int64_t	 dd_started_at;
+	char	 dd_boot_id[64];
+	int	 dd_stopped;	/* it said it stopped */
+};
+int	 db_daemon_started(struct db *db, long pid, int64_t pid_start,
+	    const char *boot_id);
+int	 db_daemon_stopping(struct db *db);
+int	 db_daemon_stopped(struct db *db);
+/* DB_NOTFOUND if no daemon ever ran on this database. */
+int	 db_daemon_get(struct db *db, struct db_daemon *d);
+/* VMs by state, for status: cb(state, count, arg) for each state. */
+int	 db_state_counts(struct db *db, int (*cb)(const char *, long, void *),
+	    void *arg);
+/* Events waiting for the webhook. */
+int	 db_events_pending(struct db *db, long *n);
+/* status --json; running says whether the daemon holds its lock. */
+int	 db_status_json(struct db *db, int running, char **json);
 
 #endif

@@ -177,7 +177,7 @@ db_list(struct db *db, const char *name, db_vm_cb cb, void *arg)
 #define LOG_SQL \
 	"SELECT started_at AS t, vm, 1, id, ended_at, pid, exit_code, " \
 	"signal, reason, detail, rule, failures, delay_ms, breaker, NULL, " \
-	"NULL, json_object('time', vms_time(started_at), 'vm', vm, " \
+	"NULL, NULL, json_object('time', vms_time(started_at), 'vm', vm, " \
 	"'kind', 'run', 'started_at', vms_time(started_at), " \
 	"'ended_at', vms_time(ended_at), 'pid', pid, 'exit_code', exit_code, " \
 	"'signal', vms_signame(signal), 'reason', reason, 'detail', detail, " \
@@ -186,7 +186,10 @@ db_list(struct db *db, const char *name, db_vm_cb cb, void *arg)
 	"FROM run WHERE %s started_at >= ?2 " \
 	"UNION ALL " \
 	"SELECT time, vm, 0, id, NULL, NULL, NULL, NULL, NULL, detail, " \
-	"NULL, NULL, NULL, NULL, event, uid, json_object('time', " \
+	"NULL, NULL, NULL, NULL, event, uid, nullif(trim(" \
+	"    coalesce('pid ' || (detail ->> 'pid') || ' ', '') || " \
+	"    coalesce('in ' || (detail ->> 'delay_ms') || 'ms ', '') || " \
+	"    coalesce(detail ->> 'why', '')), ''), json_object('time', " \
 	"vms_time(time), 'vm', vm, 'kind', 'event', 'event', event, " \
 	"'detail', json(detail), 'uid', uid) " \
 	"FROM event WHERE %s time >= ?2 " \
@@ -245,6 +248,7 @@ db_log(struct db *db, const char *name, int64_t since_ms, long limit,
 		row.lr_breaker = (int)col_int(st, 13, 0);
 		row.lr_event = (const char *)sqlite3_column_text(st, 14);
 		row.lr_uid = (long)col_int(st, 15, -1);
+		row.lr_summary = (const char *)sqlite3_column_text(st, 16);
 		if (cb(&row, arg) != 0)
 			break;
 	}

@@ -301,6 +301,19 @@ done:
 }
 
 int
+db_vm_write(struct db *db, const struct vm_def *vd, int update, long uid,
+    int *changed)
+{
+	struct vm_write w = { vd, uid, update, 0 };
+	int rc;
+
+	rc = vm_write(db, &w);
+	if (changed)
+		*changed = rc == DB_OK && w.w_changed;
+	return rc;
+}
+
+int
 db_vm_add(struct db *db, const struct vm_def *vd, long uid)
 {
 	struct vm_write w = { vd, uid, 0, 0 };

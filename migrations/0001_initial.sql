@@ -95,7 +95,10 @@ CREATE TABLE vm_state (
 	restarts      INTEGER NOT NULL DEFAULT 0,   -- total
 	next_start_at INTEGER,            -- backoff deadline
 	boot_id       TEXT,               -- boot of the last start
-	request       INTEGER NOT NULL DEFAULT 0    -- bumped by each CLI request
+	pending       TEXT                -- a CLI request beyond desired:
+	    CHECK (pending IN ('start', 'restart', 'reset')),
+	request       INTEGER NOT NULL DEFAULT 0,   -- bumped by each CLI request
+	handled       INTEGER NOT NULL DEFAULT 0    -- last request the daemon acted on
 );
 
 -- Events outbox: audit and scheduler events, and their webhook delivery.

@@ -75,8 +75,9 @@ value_duration(const char *s, int64_t *ms, const char **why)
 		return -1;
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno != 0 || end == s || !isfinite(v))
-		return -1;
+	if (errno != 0 || end == s || !isfinite(v) ||
+	    strspn(s, "0123456789.") != (size_t)(end - s))
+		return -1;	/* only plain decimals: no "0x10", no "1e3" */
 	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcmp(end, units[i].u_name) != 0)
 			continue;
@@ -289,8 +290,10 @@ value_fmt_duration(int64_t ms, char *buf, size_t len)
 	size_t i;
 	int64_t hi, lo;
 
-	if (ms < 0)
-		ms = 0;
+	if (ms <= 0) {
+		snprintf(buf, len, "0s");
+		return buf;
+	}
 	if (ms < 1000) {
 		snprintf(buf, len, "%lldms", (long long)ms);
 		return buf;
@@ -299,7 +302,8 @@ value_fmt_duration(int64_t ms, char *buf, size_t len)
 		if (ms % 1000 == 0)
 			snprintf(buf, len, "%llds", (long long)(ms / 1000));
 		else
-			snprintf(buf, len, "%.1fs", (double)ms / 1000);
+			snprintf(buf, len, "%lld.%llds", (long long)(ms / 1000),
+			    (long long)(ms % 1000 / 100));	/* 59.9s, not 60.0s */
 		return buf;
 	}
 	/* The two largest units, "3m12s", "2h5m", "1d0h". */
@@ -332,7 +336,7 @@ value_since(const char *s, int64_t now, int64_t *ms, const char **why)
 		"%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M",
 		"%Y-%m-%d %H:%M", "%Y-%m-%d",
 	};
-	struct tm tm;
+	struct tm tm, typed;
 	const char *end;
 	int64_t ago;
 	size_t i;
@@ -348,7 +352,11 @@ value_since(const char *s, int64_t now, int64_t *ms, const char **why)
 		if (end == NULL || *end != '\0')
 			continue;
 		tm.tm_isdst = -1;
+		typed = tm;
 		if ((t = mktime(&tm)) == (time_t)-1)
+			break;
+		/* mktime turns February 30 into March 2: refuse it. */
+		if (tm.tm_mday != typed.tm_mday || tm.tm_mon != typed.tm_mon)
 			break;
 		*ms = (int64_t)t * 1000;
 		return 0;

@@ -71,3 +71,91 @@ class VmschedCase(unittest.TestCase):
     def db_bytes(self):
         with open(self.db, "rb") as f:
             return f.read()
+
+
+class DaemonCase(VmschedCase):
+    """A test that runs the real daemon on its database. tearDown stops it
+    (SIGTERM, then SIGKILL) and kills any VM process still recorded."""
+
+    def setUp(self):
+        super().setUp()
+        self.daemon = None
+        self.daemon_log = os.path.join(self.dir, "daemon.log")
+        self._markers = 0
+
+    def tearDown(self):
+        import signal
+        if self.daemon is not None and self.daemon.poll() is None:
+            self.daemon.send_signal(signal.SIGTERM)
+            try:
+                self.daemon.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.daemon.kill()
+                self.daemon.wait()
+        if os.path.exists(self.db):
+            for (pid,) in self.sql("SELECT pid FROM vm_state "
+                                   "WHERE pid IS NOT NULL"):
+                for kill in (os.killpg, os.kill):
+                    try:
+                        kill(pid, signal.SIGKILL)
+                    except OSError:
+                        pass
+        super().tearDown()
+
+    def start_daemon(self, *args, env=None):
+        """Start `vmsched daemon` and wait until it holds the database."""
+        log = open(self.daemon_log, "ab")
+        self.daemon = subprocess.Popen(
+            [VMSCHED, "daemon"] + [str(a) for a in args],
+            env=env or self.env, stdout=log, stderr=log,
+            stdin=subprocess.DEVNULL)
+        log.close()
+        wait_for(lambda: self.daemon.poll() is not None or
+                 self.run_vmsched("--json", "status").json()
+                 ["daemon"]["pid"] == self.daemon.pid,
+                 what="daemon to start")
+        self.assertIsNone(self.daemon.poll(), self.read_log())
+        return self.daemon
+
+    def read_log(self):
+        with open(self.daemon_log, errors="replace") as f:
+            return f.read()
+
+    def sql(self, stmt, *params):
+        import sqlite3
+        con = sqlite3.connect(self.db, timeout=10)
+        try:
+            with con:
+                return con.execute(stmt, params).fetchall()
+        finally:
+            con.close()
+
+    def show(self, name):
+        return self.ok("--json", "show", name).json()
+
+    def state(self, name):
+        return self.show(name)["state"]
+
+    def pid(self, name):
+        return self.show(name)["pid"]
+
+    def wait_state(self, name, state, timeout=10):
+        wait_for(lambda: self.state(name) == state, timeout=timeout,
+                 what="%s to be %s (daemon log: %s)" % (name, state,
+                                                        self.daemon_log))
+
+    def runs(self, name):
+        """The VM's runs, oldest first."""
+        rows = self.ok("--json", "log", name, "--limit", "100000").json()
+        return [r for r in reversed(rows) if r["kind"] == "run"]
+
+    def events(self, name):
+        """The names of the VM's events, oldest first."""
+        rows = self.ok("--json", "log", name, "--limit", "100000").json()
+        return [r["event"] for r in reversed(rows) if r["kind"] == "event"]
+
+    def marker(self):
+        """A string unique to this test, to find its processes by argv."""
+        self._markers += 1
+        return "vmsched-test-%d-%d-%s" % (os.getpid(), self._markers,
+                                          os.path.basename(self.dir))

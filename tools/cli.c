@@ -110,7 +110,10 @@ cli_options(const struct cmd *cmd, int argc, char **argv,
 
 	opterr = 0;
 	optind = 0;	/* glibc: start afresh */
-	while ((opt = getopt_long(argc, argv, "+:", longopts, NULL)) != -1) {
+	/* Options may follow operands, unless "--" matters to the command:
+	 * then they stop at the first operand, as POSIX has it. */
+	while ((opt = getopt_long(argc, argv, dashdash ? "+:" : ":", longopts,
+	    NULL)) != -1) {
 		if (opt == '?') {
 			cli_err(0, "%s: unknown option %s", cmd->cmd_name,
 			    argv[optind - 1]);
@@ -147,8 +150,11 @@ cli_json_opt(int opt, const char *arg, void *cli)
 int
 cli_nargs(const struct cmd *cmd, int n)
 {
-	if (n < cmd->cmd_min || (cmd->cmd_max >= 0 && n > cmd->cmd_max))
+	if (n < cmd->cmd_min || (cmd->cmd_max >= 0 && n > cmd->cmd_max)) {
+		cli_err(0, "%s: %s", cmd->cmd_name, n < cmd->cmd_min ?
+		    "missing arguments" : "too many arguments");
 		return cli_usage(cmd);
+	}
 	return 0;
 }
 

@@ -33,7 +33,10 @@ struct cmd {
 };
 
 extern const struct cmd cmd_add, cmd_set, cmd_remove, cmd_list, cmd_show,
-    cmd_log, cmd_enable, cmd_disable, cmd_db, cmd_help;
+    cmd_log, cmd_enable, cmd_disable, cmd_db, cmd_help, cmd_daemon,
+    cmd_start, cmd_stop, cmd_suspend, cmd_restart, cmd_reset, cmd_status, cmd_vmx_check,
+    cmd_import_launchd, cmd_export_launchd, cmd_export_systemd;
+extern const struct cmd cmd_webhook, cmd_events;
 
 /* main.c */
 /* Every command, in the order help lists them; NULL-terminated. */
@@ -56,8 +59,10 @@ void	 cli_quote(const char *s, char *buf, size_t len);
 /* The exit code for a db status, after printing db->db_err. */
 int	 cli_dberr(struct cli *cli, int status);
 /*
- * Parse a command's options with getopt_long (optstring may be NULL: long
- * options only), calling fn for each; stops at the first operand or "--".
+ * Parse a command's long options with getopt_long, calling fn (if not
+ * NULL) for each. With dashdash, parsing stops at the first operand or
+ * "--" and *dashdash says whether "--" ended it; without, options may
+ * come after operands, which are moved to the end.
  * Unknown options and missing values print a message and return EX_USAGE;
  * a nonzero return from fn is returned as it is. *optind_out is where the
  * operands start; *dashdash says whether "--" ended the options.

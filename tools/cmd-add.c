@@ -17,8 +17,10 @@ add(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	char err[512];
 	int rc, first, dashdash;
 
-	if (argc < 2 || argv[1][0] == '-')
+	if (argc < 2 || argv[1][0] == '-') {
+		cli_err(0, "add: the VM's NAME comes first");
 		return cli_usage(self);
+	}
 	name = argv[1];
 	if (value_name(name, &why) == -1)
 		return cli_err(EX_USAGE, "add: name '%s': %s", name, why);

@@ -98,6 +98,13 @@ db_cmd(struct cli *cli, const struct cmd *self, int argc, char **argv)
 		return db_check_cmd(cli);
 	if (argc >= 2 && strcmp(argv[1], "prune") == 0)
 		return db_prune_cmd(cli, self, argc - 1, argv + 1);
+	if (argc < 2)
+		cli_err(0, "db: migrate, check or prune?");
+	else if (strcmp(argv[1], "migrate") == 0 ||
+	    strcmp(argv[1], "check") == 0)
+		cli_err(0, "db %s: too many arguments", argv[1]);
+	else
+		cli_err(0, "db: %s: no such subcommand", argv[1]);
 	return cli_usage(self);
 }
 

@@ -58,11 +58,14 @@ describe_run(const struct db_log_row *r, char *buf, size_t len)
 		    value_signame(r->lr_signal, sig, sizeof(sig)));
 	else if (r->lr_code >= 0)
 		n += (size_t)snprintf(buf + n, len - n, " %d", r->lr_code);
-	if (r->lr_detail)
+	/* From here n may pass len (a long detail): append only below it. */
+	if (r->lr_detail && n < len)
 		n += (size_t)snprintf(buf + n, len - n, ": %s", r->lr_detail);
-	n += (size_t)snprintf(buf + n, len - n, " after %s",
-	    value_fmt_duration(r->lr_ended - r->lr_time, d1, sizeof(d1)));
-	if (r->lr_rule)
+	if (r->lr_pid > 0 && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " after %s",
+		    value_fmt_duration(r->lr_ended - r->lr_time, d1,
+		    sizeof(d1)));
+	if (r->lr_rule && n < len)
 		n += (size_t)snprintf(buf + n, len - n, "; %s", r->lr_rule);
 	if (r->lr_failures > 0 && n < len)
 		n += (size_t)snprintf(buf + n, len - n, ", failures %d",
@@ -87,8 +90,10 @@ log_row(const struct db_log_row *r, void *p)
 		snprintf(what, sizeof(what), "%s by uid %ld %s", r->lr_event,
 		    r->lr_uid, r->lr_detail ? r->lr_detail : "");
 	else
-		snprintf(what, sizeof(what), "%s %s", r->lr_event,
-		    r->lr_detail ? r->lr_detail : "");
+		/* The daemon's events repeat their run row: say the event. */
+		snprintf(what, sizeof(what), "%s%s%s", r->lr_event,
+		    r->lr_summary ? " " : "", r->lr_summary ? r->lr_summary :
+		    "");
 	cells[0] = value_fmt_time(r->lr_time, when, sizeof(when));
 	cells[1] = r->lr_vm;
 	cells[2] = what;

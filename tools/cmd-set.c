@@ -14,8 +14,10 @@ set(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	const char *why;
 	int rc, first, dashdash, changed;
 
-	if (argc < 2 || argv[1][0] == '-')
+	if (argc < 2 || argv[1][0] == '-') {
+		cli_err(0, "set: the VM's NAME comes first");
 		return cli_usage(self);
+	}
 	if (value_name(argv[1], &why) == -1)
 		return cli_err(EX_USAGE, "set: name '%s': %s", argv[1], why);
 	if ((vo = vmopts_new()) == NULL)

@@ -20,7 +20,10 @@ const struct cmd cmd_help = {
 
 const struct cmd *const cmd_table[] = {
 	&cmd_add, &cmd_set, &cmd_remove, &cmd_list, &cmd_show, &cmd_log,
-	&cmd_enable, &cmd_disable, &cmd_db, &cmd_help, NULL,
+	&cmd_enable, &cmd_disable, &cmd_start, &cmd_stop, &cmd_suspend,
+	&cmd_restart, &cmd_reset, &cmd_status, &cmd_daemon, &cmd_vmx_check,
+	&cmd_import_launchd, &cmd_export_launchd, &cmd_export_systemd, &cmd_webhook,
+	&cmd_events, &cmd_db, &cmd_help, NULL,
 };
 
 static const struct cmd *

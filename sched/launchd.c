@@ -1,0 +1,992 @@
+/*
+ * launchd.c: launchd property lists, the only file that knows libplist.
+ * launchd_to_def maps a job (XML or binary plist) to a VM definition and a
+ * list of warnings, purely: every key is either mapped, or mapped with a
+ * warning saying what differs, or reported as not imported with what the
+ * operator could do instead; nothing is dropped silently. launchd_export
+ * writes the LaunchDaemon plist that starts `vmsched daemon` at boot.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <plist/plist.h>
+
+#include "sched.h"
+
+#define SECONDS_MAX	(366LL * 24 * 3600)	/* as value_duration: a year */
+#define SHOWN_MAX	96			/* bytes of a value in a message */
+#define DEPTH_MAX	32			/* nesting a job has no need of */
+
+/* What a launchd KeepAlive or LaunchOnlyOnce asks for, weakest first. */
+enum keep {
+	KEEP_NONE,		/* launchd runs it and does not restart it */
+	KEEP_ON_FAILURE,
+	KEEP_ALWAYS,
+};
+
+/* One mapping in progress. */
+struct job {
+	plist_t		 j_root;	/* the job's dictionary */
+	struct vm_def	*j_vd;		/* what it becomes */
+	struct strv	*j_warn;	/* what the operator should know */
+	char		*j_err;		/* why it cannot be imported */
+	size_t		 j_errlen;
+	int		 j_oom;		/* a warning could not be kept */
+	enum keep	 j_keep;	/* restart wanted by KeepAlive */
+	int		 j_atload;	/* launchd would start it at load */
+};
+
+/* Keys launchd knows that have no counterpart, and what to do instead. */
+static const struct {
+	const char	*u_key;
+	const char	*u_advice;
+} unmapped[] = {
+	{ "WatchPaths", "vmsched starts VMs at boot, not when a path "
+	    "changes; --wait-path PATH makes each start wait for PATH" },
+	{ "QueueDirectories", "vmsched starts VMs at boot, not when a "
+	    "directory fills; --wait-path PATH makes each start wait for "
+	    "PATH" },
+	{ "StartInterval", "vmsched does not run jobs on a schedule; a cron "
+	    "entry or a systemd timer running `vmsched restart NAME` can" },
+	{ "StartCalendarInterval", "vmsched does not run jobs on a "
+	    "schedule; a cron entry or a systemd timer running `vmsched "
+	    "restart NAME` can" },
+	{ "StartOnMount", "vmsched does not start jobs on mounts; "
+	    "--wait-path /Volumes/NAME makes each start wait for the volume" },
+	{ "Sockets", "no socket activation: the VM opens its own sockets; "
+	    "--ready-tcp HOST:PORT tells vmsched when it listens" },
+	{ "MachServices", "Mach services are not supported; the VM runs as a "
+	    "plain process" },
+	{ "inetdCompatibility", "no inetd mode: a VM is one long-lived "
+	    "process" },
+	{ "TimeOut", "no idle timeout: a VM runs until it is stopped" },
+	{ "Nice", "run the command through a wrapper: nice -n N CMD..." },
+	{ "Umask", "run the command through a wrapper script that sets the "
+	    "umask and execs it" },
+	{ "RootDirectory", "no chroot: run the command through chroot DIR "
+	    "CMD..." },
+	{ "SoftResourceLimits", "set limits in a wrapper script (ulimit ...; "
+	    "exec CMD...)" },
+	{ "HardResourceLimits", "set limits in a wrapper script (ulimit ...; "
+	    "exec CMD...)" },
+	{ "ProcessType", "no scheduling class: nice or ionice in a wrapper "
+	    "does that" },
+	{ "LowPriorityIO", "run the command through ionice (Linux) or "
+	    "taskpolicy (macOS)" },
+	{ "LowPriorityBackgroundIO", "run the command through ionice "
+	    "(Linux) or taskpolicy (macOS)" },
+	{ "AbandonProcessGroup", "ignored: vmsched runs each VM in its own "
+	    "session and signals only the process it started" },
+	{ "EnableGlobbing", "arguments are passed as they are, not "
+	    "expanded: expand them in the plist, or run /bin/sh -c" },
+	{ "EnableTransactions", "ignored (a macOS process-lifetime hint)" },
+	{ "EnablePressuredExit", "ignored (a macOS process-lifetime hint)" },
+	{ "Debug", "ignored (launchd's own logging)" },
+	{ "WaitForDebugger", "ignored" },
+	{ "LimitLoadToHosts", "vmsched loads every definition; define the "
+	    "VM only on the hosts that run it" },
+	{ "LimitLoadFromHosts", "vmsched loads every definition; define the "
+	    "VM only on the hosts that run it" },
+	{ "LimitLoadToSessionType", "ignored: vmsched runs VMs from a system "
+	    "daemon" },
+	{ "LimitLoadToHardware", "vmsched loads every definition; define "
+	    "the VM only on the hosts that run it" },
+	{ "LimitLoadFromHardware", "vmsched loads every definition; define "
+	    "the VM only on the hosts that run it" },
+	{ "SessionCreate", "ignored: no macOS security session" },
+	{ "LegacyTimers", "ignored" },
+	{ "ServiceIPC", "ignored (obsolete)" },
+	{ "HopefullyExitsFirst", "vmsched stops VMs in reverse boot order: "
+	    "--order sets it" },
+	{ "HopefullyExitsLast", "vmsched stops VMs in reverse boot order: "
+	    "--order sets it" },
+	{ "StandardInPath", "a VM gets no standard input file; a wrapper "
+	    "(CMD < FILE) can give it one" },
+	{ "AssociatedBundles", "ignored (macOS interface only)" },
+	{ "ServiceDescription", "ignored (macOS interface only)" },
+	{ "MaterializeDatalessFiles", "ignored" },
+	{ "POSIXSpawnType", "ignored" },
+	{ "BundleProgram", "give the executable's full path in Program or "
+	    "ProgramArguments instead" },
+	{ "KeepAliveInterval"/* not launchd's, a common typo */,
+	    "not a launchd key" },
+};
+
+/* Keys mapped below; every other key is reported. */
+static const char *const mapped[] = {
+	"Label", "Program", "ProgramArguments", "KeepAlive", "OnDemand",
+	"RunAtLoad", "LaunchOnlyOnce", "Disabled", "UserName", "GroupName",
+	"InitGroups", "WorkingDirectory", "EnvironmentVariables",
+	"ExitTimeOut", "ThrottleInterval", "StandardOutPath",
+	"StandardErrorPath",
+};
+
+/* s made fit for a message: control bytes as '?', long ones cut. */
+static const char *
+shown(const char *s, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0' && i + 1 < len; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' :
+		    s[i];
+	buf[i] = '\0';
+	if (s[i] != '\0' && len > 4)
+		memcpy(buf + len - 4, "...", 4);
+	return buf;
+}
+
+static void
+warn(struct job *j, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+warn(struct job *j, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (strv_push(j->j_warn, msg) == -1)
+		j->j_oom = 1;
+}
+
+static int
+fail(struct job *j, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Record why the job cannot be imported; returns -1 with errno EINVAL. */
+static int
+fail(struct job *j, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(j->j_err, j->j_errlen, fmt, ap);
+	va_end(ap);
+	errno = EINVAL;
+	return -1;
+}
+
+static int
+oom(struct job *j)
+{
+	snprintf(j->j_err, j->j_errlen, "%s", strerror(ENOMEM));
+	errno = ENOMEM;
+	return -1;
+}
+
+/* "a string", "an integer": what a node is, for messages. */
+static const char *
+kind(plist_t node)
+{
+	switch (plist_get_node_type(node)) {
+	case PLIST_BOOLEAN:
+		return "a boolean";
+	case PLIST_UINT:
+		return "an integer";
+	case PLIST_REAL:
+		return "a real number";
+	case PLIST_STRING:
+		return "a string";
+	case PLIST_ARRAY:
+		return "an array";
+	case PLIST_DICT:
+		return "a dictionary";
+	case PLIST_DATE:
+		return "a date";
+	case PLIST_DATA:
+		return "data";
+	case PLIST_UID:
+		return "a UID";
+	default:
+		return "nothing usable";
+	}
+}
+
+/*
+ * The string in node, or NULL after fail() if it is not one or holds a
+ * NUL byte. what names it in the message. Lives as long as the plist.
+ */
+static const char *
+str(struct job *j, plist_t node, const char *what)
+{
+	const char *s;
+	uint64_t len;
+
+	if (plist_get_node_type(node) != PLIST_STRING) {
+		fail(j, "%s: must be a string, not %s", what, kind(node));
+		return NULL;
+	}
+	if ((s = plist_get_string_ptr(node, &len)) == NULL) {
+		fail(j, "%s: cannot be read", what);
+		return NULL;
+	}
+	if (strlen(s) != len) {
+		fail(j, "%s: holds a NUL byte", what);
+		return NULL;
+	}
+	return s;
+}
+
+/* The boolean in node into *b; -1 after fail() if it is not one. */
+static int
+boolean(struct job *j, plist_t node, const char *what, int *b)
+{
+	uint8_t v;
+
+	if (plist_get_node_type(node) != PLIST_BOOLEAN)
+		return fail(j, "%s: must be a boolean (<true/> or <false/>), "
+		    "not %s", what, kind(node));
+	plist_get_bool_val(node, &v);
+	*b = v != 0;
+	return 0;
+}
+
+/* A number of seconds, 0 to a year, into *ms. */
+static int
+seconds(struct job *j, plist_t node, const char *what, int64_t *ms)
+{
+	uint64_t u;
+	int64_t v;
+
+	if (plist_get_node_type(node) != PLIST_UINT)
+		return fail(j, "%s: must be an integer number of seconds, "
+		    "not %s", what, kind(node));
+	plist_get_uint_val(node, &u);
+	v = (int64_t)u;		/* libplist keeps negative numbers so */
+	if (v < 0 || v > SECONDS_MAX)
+		return fail(j, "%s: %lld is not a number of seconds from 0 "
+		    "to a year", what, (long long)v);
+	*ms = v * 1000;
+	return 0;
+}
+
+/*
+ * Whether every dictionary under node has keys for keys, at most DEPTH_MAX
+ * deep: libplist 2.2's binary reader lets another object stand for a key,
+ * and its dictionary accessors assert on one. This walk reads no key's
+ * text, so it is safe on such a tree. 1 sane, 0 not, -1 ENOMEM.
+ */
+static int
+sane(plist_t node, int depth)
+{
+	plist_dict_iter dit = NULL;
+	plist_array_iter ait = NULL;
+	plist_t val, key;
+	int ok = 1;
+
+	if (depth > DEPTH_MAX)
+		return 0;
+	switch (plist_get_node_type(node)) {
+	case PLIST_ARRAY:
+		plist_array_new_iter(node, &ait);
+		if (ait == NULL)
+			return -1;
+		for (;;) {
+			val = NULL;
+			plist_array_next_item(node, ait, &val);
+			if (val == NULL || (ok = sane(val, depth + 1)) != 1)
+				break;
+		}
+		free(ait);
+		return ok;
+	case PLIST_DICT:
+		plist_dict_new_iter(node, &dit);
+		if (dit == NULL)
+			return -1;
+		for (;;) {
+			val = NULL;
+			plist_dict_next_item(node, dit, NULL, &val);
+			if (val == NULL)
+				break;
+			key = plist_dict_item_get_key(val);
+			if (key == NULL || plist_get_node_type(key) != PLIST_KEY) {
+				ok = 0;
+				break;
+			}
+			if ((ok = sane(val, depth + 1)) != 1)
+				break;
+		}
+		free(dit);
+		return ok;
+	default:
+		return 1;
+	}
+}
+
+/*
+ * Whether a key or string holds a NUL byte: libplist 2.2 asserts when it
+ * hands out such a key (plist_dict_next_item), so the mapping must never
+ * meet one. Its XML writer copies every byte, so one shows there.
+ * 1 if so, 0 not, -1 ENOMEM.
+ */
+static int
+has_nul(plist_t root)
+{
+	char *xml = NULL;
+	uint32_t len = 0;
+	int rc;
+
+	plist_to_xml(root, &xml, &len);
+	if (xml == NULL)
+		return -1;
+	rc = memchr(xml, '\0', len) != NULL;
+	plist_to_xml_free(xml);
+	return rc;
+}
+
+/* The node under key, or NULL. */
+static plist_t
+get(struct job *j, const char *key)
+{
+	return plist_dict_get_item(j->j_root, key);
+}
+
+int
+launchd_name(const char *label, char *name, size_t len)
+{
+	size_t i, n = 0;
+	int ok, sub = 0, changed = 0;
+
+	if (len == 0)
+		return -1;
+	for (i = 0; label[i] != '\0'; i++) {
+		ok = (label[i] >= 'a' && label[i] <= 'z') ||
+		    (label[i] >= 'A' && label[i] <= 'Z') ||
+		    (label[i] >= '0' && label[i] <= '9') ||
+		    label[i] == '.' || label[i] == '_' || label[i] == '-';
+		/* A name starts with a letter, digit or '_'. */
+		if (n == 0 && (!ok || label[i] == '.' || label[i] == '-')) {
+			changed = 1;
+			continue;
+		}
+		if (n + 1 >= len || n >= VM_NAME_MAX) {
+			changed = 1;
+			break;
+		}
+		if (ok) {
+			name[n++] = label[i];
+			sub = 0;
+		} else {
+			/* One '-' for a run of bytes a name cannot hold. */
+			changed = 1;
+			if (!sub)
+				name[n++] = '-';
+			sub = 1;
+		}
+	}
+	name[n] = '\0';
+	if (n == 0)
+		return -1;
+	return changed;
+}
+
+static int
+map_label(struct job *j)
+{
+	char a[SHOWN_MAX], b[SHOWN_MAX];
+	plist_t node;
+	const char *label;
+	int rc;
+
+	if ((node = get(j, "Label")) == NULL)
+		return fail(j, "no Label");
+	if ((label = str(j, node, "Label")) == NULL)
+		return -1;
+	rc = launchd_name(label, j->j_vd->vd_name, sizeof(j->j_vd->vd_name));
+	if (rc == -1)
+		return fail(j, "Label '%s': no part of it can start a VM name "
+		    "(A-Z a-z 0-9 . _ -)", shown(label, a, sizeof(a)));
+	if (rc == 1)
+		warn(j, "Label '%s' is not a valid VM name; imported as %s",
+		    shown(label, a, sizeof(a)),
+		    shown(j->j_vd->vd_name, b, sizeof(b)));
+	return 0;
+}
+
+static int
+map_program(struct job *j)
+{
+	char a[SHOWN_MAX], b[SHOWN_MAX], what[64];
+	struct strv *argv = &j->j_vd->vd_argv;
+	plist_t prog, args, item;
+	const char *program = NULL, *s;
+	uint32_t i, n = 0;
+
+	prog = get(j, "Program");
+	args = get(j, "ProgramArguments");
+	if (prog != NULL) {
+		if ((program = str(j, prog, "Program")) == NULL)
+			return -1;
+		if (program[0] == '\0')
+			return fail(j, "Program is empty");
+		if (strv_push(argv, program) == -1)
+			return oom(j);
+	}
+	if (args != NULL) {
+		if (plist_get_node_type(args) != PLIST_ARRAY)
+			return fail(j, "ProgramArguments: must be an array of "
+			    "strings, not %s", kind(args));
+		n = plist_array_get_size(args);
+	}
+	for (i = 0; i < n; i++) {
+		item = plist_array_get_item(args, i);
+		snprintf(what, sizeof(what), "ProgramArguments item %u",
+		    (unsigned)i + 1);
+		if ((s = str(j, item, what)) == NULL)
+			return -1;
+		if (i == 0 && program != NULL) {
+			/* launchd runs Program with argv[0] from here. */
+			if (strcmp(s, program) != 0)
+				warn(j, "ProgramArguments starts with '%s', "
+				    "not Program '%s': vmsched runs Program "
+				    "with itself as argv[0]",
+				    shown(s, a, sizeof(a)),
+				    shown(program, b, sizeof(b)));
+			continue;
+		}
+		if (i == 0 && s[0] == '\0')
+			return fail(j, "ProgramArguments: the first item (the "
+			    "program) is empty");
+		if (strv_push(argv, s) == -1)
+			return oom(j);
+	}
+	if (argv->sv_n == 0)
+		return fail(j, "no program: neither Program nor "
+		    "ProgramArguments names one");
+	if (strchr(argv->sv_v[0], '/') == NULL)
+		warn(j, "program '%s' is not a full path: give one, so the VM "
+		    "does not depend on the daemon's PATH",
+		    shown(argv->sv_v[0], a, sizeof(a)));
+	return 0;
+}
+
+/* Raise the restart launchd's KeepAlive asks for. */
+static void
+keep(struct job *j, enum keep k)
+{
+	if (k > j->j_keep)
+		j->j_keep = k;
+}
+
+static int
+map_pathstate(struct job *j, plist_t dict)
+{
+	char a[SHOWN_MAX], what[SHOWN_MAX + 32];
+	plist_dict_iter it = NULL;
+	plist_t val;
+	char *path;
+	int b = 0, rc = 0, paths = 0;
+
+	if (plist_get_node_type(dict) != PLIST_DICT)
+		return fail(j, "KeepAlive PathState: must be a dictionary of "
+		    "paths, not %s", kind(dict));
+	plist_dict_new_iter(dict, &it);
+	if (it == NULL)
+		return oom(j);
+	for (;;) {
+		path = NULL;
+		val = NULL;
+		plist_dict_next_item(dict, it, &path, &val);
+		if (val == NULL) {
+			free(path);
+			break;
+		}
+		shown(path ? path : "", a, sizeof(a));
+		snprintf(what, sizeof(what), "KeepAlive PathState '%s'", a);
+		if (boolean(j, val, what, &b) == -1) {
+			rc = -1;
+		} else if (!b) {
+			warn(j, "%s false (keep it alive while the path is "
+			    "missing): not imported; vmsched has no such "
+			    "condition", what);
+		} else if (path == NULL || path[0] != '/') {
+			warn(j, "%s: not a full path; not imported", what);
+		} else if (vm_def_add_gate(j->j_vd, GATE_PATH, path) == -1) {
+			rc = oom(j);
+		} else {
+			paths++;
+			keep(j, KEEP_ALWAYS);
+			j->j_atload = 1;
+		}
+		free(path);
+		if (rc == -1)
+			break;
+	}
+	free(it);
+	if (rc == 0 && paths > 1)
+		warn(j, "KeepAlive PathState: launchd starts it when any of "
+		    "the %d paths exists; vmsched waits until all of them do",
+		    paths);
+	return rc;
+}
+
+/* KeepAlive as a dictionary of conditions: the job runs while any holds. */
+static int
+map_keepalive_dict(struct job *j, plist_t dict)
+{
+	char a[SHOWN_MAX];
+	plist_dict_iter it = NULL;
+	plist_t val;
+	char *key;
+	int b = 0, rc = 0;
+
+	plist_dict_new_iter(dict, &it);
+	if (it == NULL)
+		return oom(j);
+	for (;;) {
+		key = NULL;
+		val = NULL;
+		plist_dict_next_item(dict, it, &key, &val);
+		if (val == NULL) {
+			free(key);
+			break;
+		}
+		if (key == NULL) {
+			rc = oom(j);
+		} else if (strcmp(key, "SuccessfulExit") == 0) {
+			/* launchd runs it at load to learn how it exits. */
+			if ((rc = boolean(j, val, "KeepAlive SuccessfulExit",
+			    &b)) == 0) {
+				j->j_atload = 1;
+				keep(j, b ? KEEP_ALWAYS : KEEP_ON_FAILURE);
+				if (b)
+					warn(j, "KeepAlive SuccessfulExit true "
+					    "(restart only after a clean exit) "
+					    "has no exact counterpart; imported "
+					    "as --restart always");
+			}
+		} else if (strcmp(key, "Crashed") == 0) {
+			if ((rc = boolean(j, val, "KeepAlive Crashed",
+			    &b)) == 0) {
+				keep(j, b ? KEEP_ON_FAILURE : KEEP_ALWAYS);
+				warn(j, "KeepAlive Crashed %s (restart only "
+				    "after %s) imported as --restart %s; "
+				    "--success-codes lists the exit codes "
+				    "that are not failures", b ? "true" :
+				    "false", b ? "a crash" : "an exit that is "
+				    "not a crash", b ? "on-failure" :
+				    "always");
+			}
+		} else if (strcmp(key, "PathState") == 0) {
+			rc = map_pathstate(j, val);
+		} else if (strcmp(key, "OtherJobEnabled") == 0) {
+			warn(j, "KeepAlive OtherJobEnabled: not imported; "
+			    "--after NAME starts it once that VM is up");
+		} else if (strcmp(key, "NetworkState") == 0) {
+			warn(j, "KeepAlive NetworkState: not imported (launchd "
+			    "ignores it too); --wait-tcp HOST:PORT waits for "
+			    "the network");
+		} else if (strcmp(key, "AfterInitialDemand") == 0) {
+			warn(j, "KeepAlive AfterInitialDemand: not imported; "
+			    "vmsched starts enabled VMs at boot");
+		} else {
+			warn(j, "KeepAlive %s: unknown condition, not imported",
+			    shown(key, a, sizeof(a)));
+		}
+		free(key);
+		if (rc == -1)
+			break;
+	}
+	free(it);
+	return rc;
+}
+
+static int
+map_lifecycle(struct job *j)
+{
+	char a[SHOWN_MAX];
+	struct vm_def *vd = j->j_vd;
+	plist_t node;
+	int b = 0, once = 0, atload = 0, disabled = 0;
+
+	if ((node = get(j, "KeepAlive")) != NULL) {
+		if (plist_get_node_type(node) == PLIST_DICT) {
+			if (map_keepalive_dict(j, node) == -1)
+				return -1;
+		} else if (boolean(j, node, "KeepAlive", &b) == -1) {
+			return fail(j, "KeepAlive: must be a boolean or a "
+			    "dictionary, not %s", kind(node));
+		} else if (b) {
+			keep(j, KEEP_ALWAYS);
+			j->j_atload = 1;
+		}
+	} else if ((node = get(j, "OnDemand")) != NULL) {
+		/* The key KeepAlive replaced: OnDemand false keeps it alive. */
+		if (boolean(j, node, "OnDemand", &b) == -1)
+			return -1;
+		warn(j, "OnDemand is obsolete; read as KeepAlive %s",
+		    b ? "false" : "true");
+		if (!b) {
+			keep(j, KEEP_ALWAYS);
+			j->j_atload = 1;
+		}
+	}
+	if ((node = get(j, "RunAtLoad")) != NULL &&
+	    boolean(j, node, "RunAtLoad", &atload) == -1)
+		return -1;
+	if ((node = get(j, "LaunchOnlyOnce")) != NULL &&
+	    boolean(j, node, "LaunchOnlyOnce", &once) == -1)
+		return -1;
+	if ((node = get(j, "Disabled")) != NULL &&
+	    boolean(j, node, "Disabled", &disabled) == -1)
+		return -1;
+
+	if (once) {
+		vd->vd_restart = RESTART_NEVER;
+		if (j->j_keep != KEEP_NONE)
+			warn(j, "LaunchOnlyOnce true and KeepAlive: launchd "
+			    "runs it once per boot, and so will vmsched "
+			    "(--restart never)");
+	} else if (j->j_keep == KEEP_ALWAYS)
+		vd->vd_restart = RESTART_ALWAYS;
+	else if (j->j_keep == KEEP_ON_FAILURE)
+		vd->vd_restart = RESTART_ON_FAILURE;
+	else {
+		vd->vd_restart = RESTART_NEVER;
+		warn(j, "no KeepAlive: launchd does not restart it when it "
+		    "exits, so it is imported with --restart never; `vmsched "
+		    "set %s --restart on-failure` restarts it after a failure",
+		    shown(vd->vd_name, a, sizeof(a)));
+	}
+	if (disabled)
+		vd->vd_enabled = 0;
+	else if (!atload && !j->j_atload) {
+		vd->vd_enabled = 0;
+		warn(j, "launchd would not start it at load (neither "
+		    "RunAtLoad nor KeepAlive true): imported disabled; "
+		    "`vmsched enable %s` starts it at boot",
+		    shown(vd->vd_name, a, sizeof(a)));
+	}
+	return 0;
+}
+
+static int
+map_user(struct job *j)
+{
+	char a[SHOWN_MAX], b2[SHOWN_MAX];
+	plist_t node;
+	const char *user = NULL, *group;
+	int b = 1;
+
+	if ((node = get(j, "UserName")) != NULL) {
+		if ((user = str(j, node, "UserName")) == NULL)
+			return -1;
+		if (user[0] == '\0')
+			return fail(j, "UserName is empty");
+		if ((j->j_vd->vd_user = strdup(user)) == NULL)
+			return oom(j);
+	}
+	if ((node = get(j, "GroupName")) != NULL) {
+		if ((group = str(j, node, "GroupName")) == NULL)
+			return -1;
+		if (user != NULL)
+			warn(j, "GroupName %s: not imported; vmsched keeps "
+			    "only the user and runs the VM with %s's groups",
+			    shown(group, a, sizeof(a)),
+			    shown(user, b2, sizeof(b2)));
+		else
+			warn(j, "GroupName %s without UserName: not imported; "
+			    "--user USER runs the VM as USER with USER's "
+			    "groups", shown(group, a, sizeof(a)));
+	}
+	if ((node = get(j, "InitGroups")) != NULL) {
+		if (boolean(j, node, "InitGroups", &b) == -1)
+			return -1;
+		if (!b)
+			warn(j, "InitGroups false: not imported; vmsched "
+			    "always gives the VM its user's groups");
+	}
+	return 0;
+}
+
+/* A full path under key into *dst, or a warning and nothing. */
+static int
+map_path(struct job *j, const char *key, char **dst)
+{
+	char a[SHOWN_MAX];
+	plist_t node;
+	const char *s;
+
+	if ((node = get(j, key)) == NULL)
+		return 0;
+	if ((s = str(j, node, key)) == NULL)
+		return -1;
+	if (s[0] != '/') {
+		warn(j, "%s '%s': not a full path; not imported", key,
+		    shown(s, a, sizeof(a)));
+		return 0;
+	}
+	free(*dst);
+	if ((*dst = strdup(s)) == NULL)
+		return oom(j);
+	return 0;
+}
+
+static int
+map_env(struct job *j)
+{
+	char a[SHOWN_MAX], what[SHOWN_MAX + 32], *key, *kv;
+	plist_dict_iter it = NULL;
+	plist_t dict, val;
+	const char *s;
+	size_t len;
+	int rc = 0;
+
+	if ((dict = get(j, "EnvironmentVariables")) == NULL)
+		return 0;
+	if (plist_get_node_type(dict) != PLIST_DICT)
+		return fail(j, "EnvironmentVariables: must be a dictionary of "
+		    "strings, not %s", kind(dict));
+	plist_dict_new_iter(dict, &it);
+	if (it == NULL)
+		return oom(j);
+	for (;;) {
+		key = NULL;
+		val = NULL;
+		plist_dict_next_item(dict, it, &key, &val);
+		if (val == NULL) {
+			free(key);
+			break;
+		}
+		if (key == NULL) {
+			rc = oom(j);
+			break;
+		}
+		shown(key, a, sizeof(a));
+		snprintf(what, sizeof(what), "EnvironmentVariables %s", a);
+		if ((s = str(j, val, what)) == NULL)
+			rc = -1;
+		else if (key[0] == '\0' || strchr(key, '=') != NULL)
+			warn(j, "EnvironmentVariables '%s': not a variable "
+			    "name; not imported", a);
+		else {
+			len = strlen(key) + strlen(s) + 2;
+			if ((kv = malloc(len)) == NULL)
+				rc = oom(j);
+			else {
+				snprintf(kv, len, "%s=%s", key, s);
+				/* libplist keeps keys unique. */
+				if (strv_push(&j->j_vd->vd_env, kv) == -1)
+					rc = oom(j);
+				free(kv);
+			}
+		}
+		free(key);
+		if (rc == -1)
+			break;
+	}
+	free(it);
+	return rc;
+}
+
+static int
+map_times(struct job *j)
+{
+	char a[32], b[32];
+	struct vm_def *vd = j->j_vd;
+	plist_t node;
+
+	/* ExitTimeOut 0 is launchd's "never SIGKILL", as is ours. */
+	if ((node = get(j, "ExitTimeOut")) != NULL &&
+	    seconds(j, node, "ExitTimeOut", &vd->vd_stop_timeout_ms) == -1)
+		return -1;
+	if ((node = get(j, "ThrottleInterval")) != NULL) {
+		if (seconds(j, node, "ThrottleInterval",
+		    &vd->vd_backoff_initial_ms) == -1)
+			return -1;
+		if (vd->vd_backoff_initial_ms > vd->vd_backoff_max_ms) {
+			warn(j, "ThrottleInterval %s is more than the default "
+			    "--backoff-max %s; --backoff-max raised to match",
+			    value_fmt_duration(vd->vd_backoff_initial_ms, a,
+			    sizeof(a)), value_fmt_duration(
+			    vd->vd_backoff_max_ms, b, sizeof(b)));
+			vd->vd_backoff_max_ms = vd->vd_backoff_initial_ms;
+		}
+	}
+	return 0;
+}
+
+static int
+map_logs(struct job *j)
+{
+	char *out = NULL, *err = NULL;
+	int rc = -1;
+
+	if (map_path(j, "StandardOutPath", &out) == -1 ||
+	    map_path(j, "StandardErrorPath", &err) == -1)
+		goto done;
+	if (out != NULL && err != NULL && strcmp(out, err) != 0)
+		warn(j, "StandardOutPath and StandardErrorPath differ; "
+		    "vmsched keeps one log file per VM and uses "
+		    "StandardErrorPath for both");
+	free(j->j_vd->vd_log_path);
+	j->j_vd->vd_log_path = err != NULL ? err : out;
+	if (err != NULL)
+		free(out);
+	out = err = NULL;
+	rc = 0;
+done:
+	free(out);
+	free(err);
+	return rc;
+}
+
+/* Report every key that is not mapped, in the file's order. */
+static int
+report_unmapped(struct job *j)
+{
+	char a[SHOWN_MAX];
+	plist_dict_iter it = NULL;
+	plist_t val;
+	char *key;
+	size_t i;
+
+	plist_dict_new_iter(j->j_root, &it);
+	if (it == NULL)
+		return oom(j);
+	for (;;) {
+		key = NULL;
+		val = NULL;
+		plist_dict_next_item(j->j_root, it, &key, &val);
+		if (val == NULL || key == NULL) {
+			free(key);
+			break;
+		}
+		for (i = 0; i < sizeof(mapped) / sizeof(mapped[0]); i++)
+			if (strcmp(key, mapped[i]) == 0)
+				break;
+		if (i < sizeof(mapped) / sizeof(mapped[0])) {
+			free(key);
+			continue;
+		}
+		for (i = 0; i < sizeof(unmapped) / sizeof(unmapped[0]); i++)
+			if (strcmp(key, unmapped[i].u_key) == 0)
+				break;
+		if (i < sizeof(unmapped) / sizeof(unmapped[0]))
+			warn(j, "%s: not imported; %s", unmapped[i].u_key,
+			    unmapped[i].u_advice);
+		else
+			warn(j, "%s: unknown key, not imported",
+			    shown(key, a, sizeof(a)));
+		free(key);
+	}
+	free(it);
+	return 0;
+}
+
+int
+launchd_to_def(const void *buf, size_t len, struct vm_def *vd,
+    struct strv *warnings, char *err, size_t errlen)
+{
+	struct job j;
+	plist_t root = NULL;
+	int rc = -1;
+
+	memset(&j, 0, sizeof(j));
+	j.j_vd = vd;
+	j.j_warn = warnings;
+	j.j_err = err;
+	j.j_errlen = errlen;
+	if (len > UINT32_MAX)
+		return fail(&j, "too large to be a property list");
+	plist_from_memory(buf, (uint32_t)len, &root);
+	if (root == NULL)
+		return fail(&j, "not a property list (XML or binary), or a "
+		    "damaged one");
+	if (plist_get_node_type(root) != PLIST_DICT) {
+		fail(&j, "not a launchd job: the property list holds %s, not "
+		    "a dictionary", kind(root));
+		goto done;
+	}
+	switch (sane(root, 0)) {
+	case -1:
+		oom(&j);
+		goto done;
+	case 0:
+		fail(&j, "a damaged property list: nested more than %d deep, "
+		    "or a dictionary key that is not a string", DEPTH_MAX);
+		goto done;
+	}
+	switch (has_nul(root)) {
+	case -1:
+		oom(&j);
+		goto done;
+	case 1:
+		fail(&j, "a damaged property list: a key or string holds a "
+		    "NUL byte");
+		goto done;
+	}
+	j.j_root = root;
+	if (map_label(&j) == -1 || map_program(&j) == -1 ||
+	    map_lifecycle(&j) == -1 || map_user(&j) == -1 ||
+	    map_path(&j, "WorkingDirectory", &vd->vd_cwd) == -1 ||
+	    map_env(&j) == -1 || map_times(&j) == -1 || map_logs(&j) == -1 ||
+	    report_unmapped(&j) == -1)
+		goto done;
+	if (j.j_oom) {
+		oom(&j);
+		goto done;
+	}
+	rc = 0;
+done:
+	plist_free(root);
+	return rc;
+}
+
+int
+launchd_export(const struct launchd_daemon *ld, char **xml)
+{
+	plist_t dict, args;
+	char *out = NULL;
+	uint32_t len = 0;
+	size_t i;
+	int rc = -1;
+
+	*xml = NULL;
+	if ((dict = plist_new_dict()) == NULL ||
+	    (args = plist_new_array()) == NULL) {
+		plist_free(dict);
+		errno = ENOMEM;
+		return -1;
+	}
+	for (i = 0; ld->ld_argv[i] != NULL; i++)
+		plist_array_append_item(args, plist_new_string(ld->ld_argv[i]));
+	plist_dict_set_item(dict, "Label", plist_new_string(ld->ld_label));
+	plist_dict_set_item(dict, "ProgramArguments", args);
+	plist_dict_set_item(dict, "RunAtLoad", plist_new_bool(1));
+	plist_dict_set_item(dict, "KeepAlive", plist_new_bool(1));
+	if (ld->ld_user != NULL)
+		plist_dict_set_item(dict, "UserName",
+		    plist_new_string(ld->ld_user));
+	plist_dict_set_item(dict, "StandardErrorPath",
+	    plist_new_string(ld->ld_log));
+	plist_dict_set_item(dict, "StandardOutPath",
+	    plist_new_string(ld->ld_log));
+	/* launchd's default (20s) would kill us before the VMs are down. */
+	plist_dict_set_item(dict, "ExitTimeOut",
+	    plist_new_uint((uint64_t)ld->ld_exit_timeout));
+	/* If the daemon dies its VMs live on, to be adopted. */
+	plist_dict_set_item(dict, "AbandonProcessGroup", plist_new_bool(1));
+	plist_to_xml(dict, &out, &len);
+	if (out == NULL) {
+		errno = ENOMEM;
+		goto done;
+	}
+	/* Our own copy, so the caller frees with free(). */
+	if ((*xml = malloc((size_t)len + 1)) == NULL)
+		goto done;
+	memcpy(*xml, out, len);
+	(*xml)[len] = '\0';
+	rc = 0;
+done:
+	if (out != NULL)
+		plist_to_xml_free(out);
+	plist_free(dict);
+	return rc;
+}

@@ -1,0 +1,272 @@
+/*
+ * cmd-export.c: the units that start `vmsched daemon` at boot.
+ * export-launchd [--label L] [--user U] prints a LaunchDaemon plist (built
+ * by sched/launchd.c), export-systemd a systemd service unit. Both run this
+ * very binary, by its absolute path, on this database, and give the daemon
+ * time to stop every VM before the service manager kills it: the sum of
+ * the VMs' stop timeouts plus a margin, or no limit when a VM has none.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#ifdef __APPLE__
+#include <mach-o/dyld.h>
+#endif
+
+#include "cli.h"
+
+#define DEFAULT_LABEL	"org.vmsched.daemon"
+#define DEFAULT_LOG	"/var/log/vmsched.log"
+#define STOP_MARGIN_S	30	/* the daemon's own shutdown, on top */
+
+/* The absolute path of the running binary into buf (PATH_MAX bytes). */
+static int
+self_path(char *buf, size_t len)
+{
+#ifdef __APPLE__
+	char raw[PATH_MAX];
+	uint32_t size = sizeof(raw);
+
+	if (len < PATH_MAX || _NSGetExecutablePath(raw, &size) != 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return realpath(raw, buf) == NULL ? -1 : 0;
+#else
+	ssize_t n;
+
+	if ((n = readlink("/proc/self/exe", buf, len - 1)) == -1)
+		return -1;
+	if ((size_t)n >= len - 1) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	buf[n] = '\0';
+	return 0;
+#endif
+}
+
+/*
+ * Open the database and find what the unit runs: this binary and the
+ * database's absolute path, and the seconds a stop may take (0: no
+ * limit). 0, or the exit code after printing why.
+ */
+static int
+prepare(struct cli *cli, char *exe, char *dbpath, int64_t *stop_s,
+    int64_t *count, int64_t *sum_ms)
+{
+	int rc, unbounded;
+
+	if (self_path(exe, PATH_MAX) == -1)
+		return cli_err(EX_OSERR, "cannot find this vmsched's own "
+		    "path: %s", strerror(errno));
+	if ((rc = cli_open(cli)) != 0)
+		return rc;
+	if (realpath(cli->c_db.db_path, dbpath) == NULL)
+		return cli_err(EX_OSERR, "%s: %s", cli->c_db.db_path,
+		    strerror(errno));
+	if ((rc = db_stop_timeouts(&cli->c_db, sum_ms, count,
+	    &unbounded)) != DB_OK)
+		return cli_dberr(cli, rc);
+	*stop_s = unbounded ? 0 : (*sum_ms + 999) / 1000 + STOP_MARGIN_S;
+	return 0;
+}
+
+/* No operands: say so before the usage line. */
+static int
+no_operands(const struct cmd *self, int argc, char **argv, int first)
+{
+	if (first >= argc)
+		return 0;
+	cli_err(0, "%s: %s: unexpected", self->cmd_name, argv[first]);
+	return cli_usage(self);
+}
+
+/* A value fit for a plist string that launchd will read: printable. */
+static int
+printable(const char *opt, const char *s)
+{
+	const char *p;
+
+	if (s[0] == '\0')
+		return cli_err(EX_USAGE, "export-launchd: %s: must not be "
+		    "empty", opt);
+	for (p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return cli_err(EX_USAGE, "export-launchd: %s: holds "
+			    "a control character", opt);
+	return 0;
+}
+
+enum { O_LABEL = 256, O_USER };
+
+struct export_opts {
+	const char	*eo_label;
+	const char	*eo_user;
+};
+
+static int
+export_opt(int opt, const char *arg, void *p)
+{
+	struct export_opts *eo = p;
+
+	if (opt == O_LABEL) {
+		eo->eo_label = arg;
+		return printable("--label", arg);
+	}
+	if (opt == O_USER) {
+		eo->eo_user = arg;
+		return printable("--user", arg);
+	}
+	return 0;
+}
+
+static int
+export_launchd(struct cli *cli, const struct cmd *self, int argc,
+    char **argv)
+{
+	static const struct option longopts[] = {
+		{ "label", required_argument, NULL, O_LABEL },
+		{ "user", required_argument, NULL, O_USER },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct export_opts eo = { DEFAULT_LABEL, NULL };
+	struct launchd_daemon ld;
+	const char *args[5];
+	char exe[PATH_MAX], dbpath[PATH_MAX], *xml;
+	int64_t stop_s, count, sum_ms;
+	int rc, first;
+
+	if ((rc = cli_options(self, argc, argv, longopts, export_opt, &eo,
+	    &first, NULL)) != 0 ||
+	    (rc = no_operands(self, argc, argv, first)) != 0 ||
+	    (rc = prepare(cli, exe, dbpath, &stop_s, &count, &sum_ms)) != 0)
+		return rc;
+	args[0] = exe;
+	args[1] = "--db";
+	args[2] = dbpath;
+	args[3] = "daemon";
+	args[4] = NULL;
+	ld.ld_label = eo.eo_label;
+	ld.ld_argv = args;
+	ld.ld_user = eo.eo_user;
+	ld.ld_log = DEFAULT_LOG;
+	ld.ld_exit_timeout = stop_s;
+	if (launchd_export(&ld, &xml) == -1)
+		return cli_err(EX_OSERR, "export-launchd: %s", strerror(errno));
+	fputs(xml, stdout);
+	free(xml);
+	return 0;
+}
+
+/*
+ * s as one word of a systemd command line: bare when plain, else in double
+ * quotes with \ and " escaped; % and $ doubled either way, so systemd
+ * expands neither specifiers nor variables. -1 if s cannot be one word.
+ */
+static int
+unit_word(const char *s, char *buf, size_t len)
+{
+	const char *p;
+	size_t n = 0;
+	int plain = s[0] != '\0';
+
+	for (p = s; *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return -1;
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789/._,:=+@-", *p))
+			plain = 0;
+	}
+	if (len < 3)
+		return -1;
+	if (!plain)
+		buf[n++] = '"';
+	for (p = s; *p; p++) {
+		if (n + 4 >= len)
+			return -1;
+		if (*p == '\\' || *p == '"')
+			buf[n++] = '\\';
+		else if (*p == '%' || *p == '$')
+			buf[n++] = *p;
+		buf[n++] = *p;
+	}
+	if (!plain)
+		buf[n++] = '"';
+	buf[n] = '\0';
+	return 0;
+}
+
+static int
+export_systemd(struct cli *cli, const struct cmd *self, int argc,
+    char **argv)
+{
+	char exe[PATH_MAX], dbpath[PATH_MAX], qexe[PATH_MAX * 2 + 3],
+	    qdb[PATH_MAX * 2 + 3], stop[32], sum[32];
+	int64_t stop_s, count, sum_ms;
+	int rc, first;
+
+	if ((rc = cli_options(self, argc, argv, NULL, NULL, NULL, &first,
+	    NULL)) != 0 ||
+	    (rc = no_operands(self, argc, argv, first)) != 0 ||
+	    (rc = prepare(cli, exe, dbpath, &stop_s, &count, &sum_ms)) != 0)
+		return rc;
+	if (unit_word(exe, qexe, sizeof(qexe)) == -1)
+		return cli_err(EX_SOFTWARE, "%s: cannot be written in a unit "
+		    "file", exe);
+	if (unit_word(dbpath, qdb, sizeof(qdb)) == -1)
+		return cli_err(EX_DATAERR, "%s: cannot be written in a unit "
+		    "file", dbpath);
+	if (stop_s == 0)
+		snprintf(stop, sizeof(stop), "infinity");
+	else
+		snprintf(stop, sizeof(stop), "%lld", (long long)stop_s);
+	printf("# vmsched.service: starts the vmsched daemon at boot; written "
+	    "by vmsched export-systemd.\n"
+	    "# Install: vmsched export-systemd > "
+	    "/etc/systemd/system/vmsched.service\n"
+	    "#          systemctl daemon-reload && systemctl enable --now "
+	    "vmsched\n");
+	if (stop_s == 0)
+		printf("# TimeoutStopSec: a VM has no stop timeout (never "
+		    "SIGKILL), so neither has the daemon.\n");
+	else
+		printf("# TimeoutStopSec: the stop timeouts of the %lld VM%s "
+		    "defined (%s) plus %ds.\n", (long long)count,
+		    count == 1 ? "" : "s",
+		    value_fmt_duration(sum_ms, sum, sizeof(sum)),
+		    STOP_MARGIN_S);
+	printf("# Run export-systemd again after adding VMs.\n"
+	    "\n"
+	    "[Unit]\n"
+	    "Description=vmsched: boot-time scheduler for virtual machines\n"
+	    "After=network-online.target\n"
+	    "Wants=network-online.target\n"
+	    "\n"
+	    "[Service]\n"
+	    "Type=simple\n"
+	    "ExecStart=%s --db %s daemon\n"
+	    "Restart=on-failure\n"
+	    "# Stopping the unit signals only the daemon, which stops the "
+	    "VMs in order.\n"
+	    "KillMode=process\n"
+	    "TimeoutStopSec=%s\n"
+	    "\n"
+	    "[Install]\n"
+	    "WantedBy=multi-user.target\n", qexe, qdb, stop);
+	return 0;
+}
+
+const struct cmd cmd_export_launchd = {
+	"export-launchd", "[--label L] [--user U]",
+	"print a LaunchDaemon plist that runs vmsched daemon at boot",
+	0, 0, export_launchd,
+};
+
+const struct cmd cmd_export_systemd = {
+	"export-systemd", "",
+	"print a systemd unit that runs vmsched daemon at boot",
+	0, 0, export_systemd,
+};
