@@ -34,17 +34,19 @@ ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(DEPCFLAGS) -pthread -Isched -Idb -Itool
 
 # The library: sched/ and db/, linked by the binary and every test.
 LIB_SRCS = sched/drv-exec.c sched/log.c sched/plan.c sched/policy.c \
-	   sched/proc.c sched/supervise.c sched/util.c sched/value.c \
+	   sched/probe.c sched/proc.c sched/supervise.c sched/util.c sched/value.c \
 	   sched/vmdef.c sched/vmx.c sched/launchd.c \
-	   db/db.c db/event.c db/query.c db/run.c db/vm.c db/import.c
+	   db/db.c db/event.c db/graph.c db/query.c db/run.c db/vm.c db/import.c
 # The webhook: the sender, its pure policy, its side of the store.
 LIB_SRCS += sched/hook.c sched/hookpolicy.c db/outbox.c
+# Bulk data for make bench.
+LIB_SRCS += db/seed.c
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/migrations.o
 MIGRATIONS = $(sort $(wildcard migrations/[0-9][0-9][0-9][0-9]_*.sql))
 
 # The command: one file per command, one table in main.c.
 CMD_SRCS = tools/main.c tools/cli.c tools/vmopts.c tools/cmd-set.c \
-	   tools/cmd-ctl.c tools/cmd-daemon.c tools/cmd-status.c \
+	   tools/cmd-ctl.c tools/cmd-daemon.c tools/cmd-plan.c tools/cmd-probe.c tools/cmd-status.c \
 	   tools/cmd-add.c tools/cmd-db.c tools/cmd-enable.c \
 	   tools/cmd-list.c tools/cmd-log.c tools/cmd-remove.c \
 	   tools/cmd-show.c tools/cmd-vmx-check.c \
@@ -53,13 +55,19 @@ CMD_SRCS += tools/cmd-webhook.c tools/cmd-events.c
 CMD_OBJS = $(CMD_SRCS:%.c=$(BUILD)/%.o)
 
 # Check suites: tests/check_*.c, each its own program.
-UNIT	 = check_value check_plan check_db check_vmx check_policy check_launchd
+UNIT	 = check_value check_plan check_db check_vmx check_policy check_waves check_launchd
 UNIT	+= check_hook
 UNIT_BINS = $(UNIT:%=$(BUILD)/tests/%)
 # Test programs the integration suites drive (built by the tests/% rule).
 TEST_HELPERS = $(BUILD)/tests/hook_driver
 
-BENCH_SRCS = tools/bench-seed.c
+# make bench: the seeder and the timer link the library; the VM it
+# supervises is a tiny static program.
+BENCH_SRCS = tools/bench-seed.c tools/bench-time.c tools/bench-vm.c
+BENCH_BINS = $(BENCH_SRCS:tools/%.c=$(BUILD)/tools/%)
+BENCH_RESULTS ?= $(BUILD)/bench/results.txt
+# tests/test_bench.py runs the bench quickly.
+TEST_HELPERS += $(BENCH_BINS)
 
 # libFuzzer targets: tests/fuzz/<name>.c, built with clang.
 FUZZ_TARGETS = fuzz_vmx fuzz_plist
@@ -100,8 +108,14 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libvmsched.a
 	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libvmsched.a $(DEPLIBS) \
 	    $(CHECKLIBS) -lm -lpthread
 
-$(BUILD)/tools/bench-seed: $(BUILD)/tools/bench-seed.o $(BUILD)/libvmsched.a
-	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libvmsched.a $(DEPLIBS) -lm
+$(BUILD)/tools/bench-seed $(BUILD)/tools/bench-time: $(BUILD)/tools/%: \
+    $(BUILD)/tools/%.o $(BUILD)/libvmsched.a
+	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libvmsched.a $(DEPLIBS) -lm -lpthread
+
+# Static and unsanitized whatever the build: it is the VM, not vmsched.
+$(BUILD)/tools/bench-vm: tools/bench-vm.c
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) -O2 -static -o $@ tools/bench-vm.c
 
 deps:
 	@sh tools/deps.sh
@@ -117,14 +131,15 @@ unit: $(UNIT_BINS)
 
 integration: $(VMSCHED) $(TEST_HELPERS)
 	VMSCHED=$(abspath $(VMSCHED)) HOOK_DRIVER=$(abspath $(BUILD)/tests/hook_driver) \
+	    BENCH_TOOLS=$(abspath $(BUILD)/tools) \
 	    python3 tests/run_integration.py
 
 demo: deps
 	$(MAKE) vmsched
 	sh tools/demo.sh
 
-bench: vmsched $(BUILD)/tools/bench-seed
-	sh tools/bench.sh $(BUILD)/tools/bench-seed
+bench: $(VMSCHED) $(BENCH_BINS)
+	sh tools/bench.sh $(VMSCHED) $(BUILD)/tools $(BENCH_RESULTS)
 
 # Each target runs FUZZ_SECONDS on the corpus the tests leave in
 # build/fuzz/<name>/ (seeded from tests/fuzz/<name>/ when present).

@@ -23,6 +23,7 @@ enum db_status {
 	DB_REFUSED = -4,	/* the change would break a rule (cycle, ...) */
 	DB_NEWER = -5,		/* written by a newer vmsched: left untouched */
 	DB_CANTCREATE = -6,	/* the file or its directory cannot be made */
+	DB_LIVE = -7,		/* the VM has a process: stop it first */
 };
 
 /* The open store; one per process (and per thread that needs one). */
@@ -107,9 +108,9 @@ int	 db_vm_update(struct db *db, const char *name, db_edit_fn fn,
 	    void *arg, long uid, int *changed);
 /* Load the definition named name into vd (vm_def_init'ed by the caller). */
 int	 db_vm_get(struct db *db, const char *name, struct vm_def *vd);
-/* Delete a definition; its history stays. DB_REFUSED if it is running
- * (unless force) or another VM starts --after it. */
-int	 db_vm_remove(struct db *db, const char *name, int force, long uid);
+/* Delete a definition; its history stays. DB_LIVE if it has a process,
+ * DB_REFUSED if another VM starts --after it. */
+int	 db_vm_remove(struct db *db, const char *name, long uid);
 
 /* import.c: many definitions at once (import-launchd). */
 enum db_import_how {
@@ -220,7 +221,8 @@ void	 db_webhook_free(struct db_webhook *wh);
 /*
  * Replace the webhook: url, secret, events (a filter) and format ("json",
  * "slack"), in one transaction; a NULL secret or events means none. Events
- * already pending stay pending and go to the new URL.
+ * already pending stay pending, go to the new URL, and are due at once
+ * (a retry's wait is dropped).
  */
 int	 db_webhook_set(struct db *db, const char *url, const char *secret,
 	    const char *events, const char *format);
@@ -296,6 +298,25 @@ int	 db_events_json(struct db *db, const char *status, long limit,
 int	 db_vm_exists(struct db *db, const char *name);
 /* Delete runs and events that ended before before_ms. */
 int	 db_prune(struct db *db, int64_t before_ms, long *runs, long *events);
+
+/* graph.c: the dependency graph. */
+/* The VMs (node i: g_ids[i], by id) and their --after edges. */
+struct db_graph {
+	size_t			 g_n;
+	int64_t			*g_ids;
+	char			**g_names;
+	int			*g_order;	/* boot order */
+	int			*g_enabled;
+	struct plan_edge	*g_edges;	/* from starts after to */
+	size_t			 g_nedges;
+};
+int	 db_graph_load(struct db *db, struct db_graph *g);
+void	 db_graph_free(struct db_graph *g);
+/* DB_REFUSED naming the cycle ("a -> b -> a") if g has one. */
+int	 db_graph_cycle(struct db *db, const struct db_graph *g);
+/* `plan --json`: g's VMs grouped by wave[i], as [{"wave": 1, "vms": [...]}]. */
+int	 db_plan_json(struct db *db, const struct db_graph *g, const int *wave,
+	    char **json);
 
 /* run.c: the daemon's side. */
 /* One VM as the daemon loads it; strings live until the callback returns. */
@@ -398,5 +419,62 @@ int	 db_state_counts(struct db *db, int (*cb)(const char *, long, void *),
 int	 db_events_pending(struct db *db, long *n);
 /* status --json; running says whether the daemon holds its lock. */
 int	 db_status_json(struct db *db, int running, char **json);
+
+/* seed.c: bulk data for benchmarks */
+/* A bulk insert in progress: one transaction, statements prepared once. */
+struct db_seed {
+	struct db	*sd_db;
+	sqlite3_stmt	*sd_run;	/* INSERT INTO run */
+	sqlite3_stmt	*sd_event;	/* INSERT INTO event */
+};
+/* One history row to seed. Absent: 0 ended_at and signal, -1 pid, code
+ * and delay_ms, NULL strings. Strings must live until db_seed_run returns. */
+struct db_seed_row {
+	const char	*rr_vm;
+	const char	*rr_boot_id;
+	int64_t		 rr_started_at;
+	int64_t		 rr_ended_at;
+	long		 rr_pid;
+	int		 rr_code;
+	int		 rr_signal;
+	const char	*rr_reason;	/* run_reason_name() */
+	const char	*rr_rule;
+	int		 rr_failures;
+	int64_t		 rr_delay_ms;
+};
+/*
+ * Begin a bulk insert into db: BEGIN IMMEDIATE (and a large page cache for
+ * this connection), then any number of db_seed_run/db_seed_event, then
+ * db_seed_end, which commits (commit 1) or rolls back and always releases
+ * sd. On failure of any call the caller ends with commit 0.
+ */
+int	 db_seed_begin(struct db *db, struct db_seed *sd);
+int	 db_seed_run(struct db_seed *sd, const struct db_seed_row *r);
+/* An event row (status none); detail a JSON object or NULL for {}. */
+int	 db_seed_event(struct db_seed *sd, int64_t time_ms, const char *event,
+	    const char *vm, const char *detail);
+int	 db_seed_end(struct db_seed *sd, int commit);
+/* What a window of history holds. */
+struct db_seed_count {
+	int64_t	 sc_runs;	/* runs started in the window */
+	int64_t	 sc_open;	/* ... of which have no end recorded */
+	int64_t	 sc_events;	/* events in the window */
+	int64_t	 sc_first;	/* earliest run start in it, 0: none */
+	int64_t	 sc_last;	/* latest run start in it, 0: none */
+};
+/* Runs and events with from_ms <= time < to_ms (Unix ms) into *c. */
+int	 db_seed_count(struct db *db, int64_t from_ms, int64_t to_ms,
+	    struct db_seed_count *c);
+/* cb(pid, arg) for the pid of every run that has one; cb returns non-zero
+ * to stop. */
+int	 db_seed_pids(struct db *db, int (*cb)(long pid, void *arg), void *arg);
+/*
+ * The plan SQLite follows for exactly the statement db_log(name, 0, limit)
+ * runs (captured as it runs, then EXPLAIN QUERY PLAN with the same
+ * parameters): one line per plan node, indented two spaces per level.
+ * *plan is malloc'ed, the caller frees it.
+ */
+int	 db_seed_log_plan(struct db *db, const char *name, long limit,
+	    char **plan);
 
 #endif

@@ -108,7 +108,9 @@ webhook_set(struct db *db, void *arg)
 	    db_setting_set(db, "webhook.events", ws->ws_events) != DB_OK ||
 	    db_setting_set(db, "webhook.format", ws->ws_format) != DB_OK)
 		return DB_ERR;
-	return DB_OK;
+	/* A new configuration deserves a try now, not at the old backoff. */
+	return db_exec(db, "UPDATE event SET next_attempt_at = NULL WHERE "
+	    "status = 'pending' AND next_attempt_at IS NOT NULL", "");
 }
 
 int

@@ -81,74 +81,17 @@ strv_from_json(struct db *db, const char *json, struct strv *sv)
 	    sqlite3_errmsg(db->db_h));
 }
 
-/*
- * Refuse the change if the edges now stored hold a cycle, naming it.
- * Runs inside the writing transaction, after the new edges are in.
- */
+/* Refuse the change if the edges now stored hold a cycle, naming it. */
 static int
 check_cycle(struct db *db)
 {
-	sqlite3_stmt *st = NULL;
-	struct plan_edge *edges = NULL;
-	size_t n = 0, ne = 0, len, i, *cycle = NULL;
-	int64_t count, nedges;
-	char **names = NULL, msg[512];
-	int rc = DB_ERR, found;
+	struct db_graph g;
+	int rc;
 
-	if (db_int(db, &nedges, "SELECT count(*) FROM vm_after", "") != DB_OK)
-		return DB_ERR;
-	if (nedges == 0)
-		return DB_OK;
-	if (db_int(db, &count, "SELECT count(*) FROM vm", "") != DB_OK)
-		return DB_ERR;
-	names = calloc((size_t)count, sizeof(*names));
-	edges = calloc((size_t)nedges, sizeof(*edges));
-	cycle = calloc((size_t)count + 1, sizeof(*cycle));
-	if (names == NULL || edges == NULL || cycle == NULL) {
-		db_fail(db, DB_ERR, "out of memory");
-		goto done;
-	}
-	/* Nodes are the VMs' ranks by id. */
-	st = db_prep(db, "SELECT name FROM vm ORDER BY id", "");
-	while (st != NULL && n < (size_t)count &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		names[n++] = strdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	st = db_prep(db, "WITH r AS (SELECT id, row_number() OVER "
-	    "(ORDER BY id) - 1 AS k FROM vm) SELECT a.k, b.k FROM vm_after e "
-	    "JOIN r a ON a.id = e.vm_id JOIN r b ON b.id = e.after_id", "");
-	while (st != NULL && ne < (size_t)nedges &&
-	    sqlite3_step(st) == SQLITE_ROW) {
-		edges[ne].pe_from = (size_t)sqlite3_column_int64(st, 0);
-		edges[ne].pe_to = (size_t)sqlite3_column_int64(st, 1);
-		ne++;
-	}
-	sqlite3_finalize(st);
-	if (st == NULL || n != (size_t)count || ne != (size_t)nedges) {
-		db_fail(db, DB_ERR, "reading dependencies");
-		goto done;
-	}
-	if ((found = plan_find_cycle(n, edges, ne, cycle, &len)) == -1) {
-		db_fail(db, DB_ERR, "out of memory");
-		goto done;
-	}
-	rc = DB_OK;
-	if (found) {
-		msg[0] = '\0';
-		for (i = 0; i < len; i++) {
-			if (i > 0)
-				strncat(msg, " -> ", sizeof(msg) - strlen(msg) - 1);
-			strncat(msg, names[cycle[i]] ? names[cycle[i]] : "?",
-			    sizeof(msg) - strlen(msg) - 1);
-		}
-		rc = db_fail(db, DB_REFUSED, "dependency cycle: %s", msg);
-	}
-done:
-	for (i = 0; names != NULL && i < n; i++)
-		free(names[i]);
-	free(names);
-	free(edges);
-	free(cycle);
+	if ((rc = db_graph_load(db, &g)) != DB_OK)
+		return rc;
+	rc = db_graph_cycle(db, &g);
+	db_graph_free(&g);
 	return rc;
 }
 
@@ -453,7 +396,6 @@ db_vm_get(struct db *db, const char *name, struct vm_def *vd)
 
 struct vm_remove {
 	const char	*r_name;
-	int		 r_force;
 	long		 r_uid;
 };
 
@@ -482,8 +424,8 @@ vm_remove(struct db *db, void *arg)
 	if (db_int(db, &live, "SELECT count(*) FROM vm_state WHERE vm_id = ? "
 	    "AND state IN " LIVE_STATES, "i", id) != DB_OK)
 		return DB_ERR;
-	if (live && !r->r_force)
-		return db_fail(db, DB_REFUSED, "%s: is running; stop it first "
+	if (live)
+		return db_fail(db, DB_LIVE, "%s: is running; stop it first "
 		    "or use --force", r->r_name);
 	if (db_def_json(db, id, &def) != DB_OK)
 		return DB_ERR;
@@ -496,9 +438,9 @@ vm_remove(struct db *db, void *arg)
 }
 
 int
-db_vm_remove(struct db *db, const char *name, int force, long uid)
+db_vm_remove(struct db *db, const char *name, long uid)
 {
-	struct vm_remove r = { name, force, uid };
+	struct vm_remove r = { name, uid };
 
 	return db_tx(db, vm_remove, &r);
 }

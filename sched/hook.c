@@ -348,6 +348,7 @@ hook_pass(struct hook *h)
 	char when[32];
 	int rc;
 
+	memset(&wh, 0, sizeof(wh));
 	memset(&ev, 0, sizeof(ev));
 	hook_event_clear(&ev);
 	while (!atomic_load(&h->h_stop)) {

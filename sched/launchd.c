@@ -16,8 +16,8 @@
 #include "sched.h"
 
 #define SECONDS_MAX	(366LL * 24 * 3600)	/* as value_duration: a year */
-#define SHOWN_MAX	96			/* bytes of a value in a message */
-#define DEPTH_MAX	32			/* nesting a job has no need of */
+#define SHOWN_MAX	96		/* bytes of a value in a message */
+#define DEPTH_MAX	32		/* nesting no job needs */
 
 /* What a launchd KeepAlive or LaunchOnlyOnce asks for, weakest first. */
 enum keep {
@@ -110,8 +110,6 @@ static const struct {
 	{ "POSIXSpawnType", "ignored" },
 	{ "BundleProgram", "give the executable's full path in Program or "
 	    "ProgramArguments instead" },
-	{ "KeepAliveInterval"/* not launchd's, a common typo */,
-	    "not a launchd key" },
 };
 
 /* Keys mapped below; every other key is reported. */
@@ -139,11 +137,11 @@ shown(const char *s, char *buf, size_t len)
 }
 
 static void
-warn(struct job *j, const char *fmt, ...)
+warning(struct job *j, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
-warn(struct job *j, const char *fmt, ...)
+warning(struct job *j, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -305,7 +303,8 @@ sane(plist_t node, int depth)
 			if (val == NULL)
 				break;
 			key = plist_dict_item_get_key(val);
-			if (key == NULL || plist_get_node_type(key) != PLIST_KEY) {
+			if (key == NULL ||
+			    plist_get_node_type(key) != PLIST_KEY) {
 				ok = 0;
 				break;
 			}
@@ -403,7 +402,7 @@ map_label(struct job *j)
 		return fail(j, "Label '%s': no part of it can start a VM name "
 		    "(A-Z a-z 0-9 . _ -)", shown(label, a, sizeof(a)));
 	if (rc == 1)
-		warn(j, "Label '%s' is not a valid VM name; imported as %s",
+		warning(j, "Label '%s' is not a valid VM name; imported as %s",
 		    shown(label, a, sizeof(a)),
 		    shown(j->j_vd->vd_name, b, sizeof(b)));
 	return 0;
@@ -443,7 +442,7 @@ map_program(struct job *j)
 		if (i == 0 && program != NULL) {
 			/* launchd runs Program with argv[0] from here. */
 			if (strcmp(s, program) != 0)
-				warn(j, "ProgramArguments starts with '%s', "
+				warning(j, "ProgramArguments starts with '%s', "
 				    "not Program '%s': vmsched runs Program "
 				    "with itself as argv[0]",
 				    shown(s, a, sizeof(a)),
@@ -460,8 +459,8 @@ map_program(struct job *j)
 		return fail(j, "no program: neither Program nor "
 		    "ProgramArguments names one");
 	if (strchr(argv->sv_v[0], '/') == NULL)
-		warn(j, "program '%s' is not a full path: give one, so the VM "
-		    "does not depend on the daemon's PATH",
+		warning(j, "program '%s' is not a full path: give one, so "
+		    "the VM does not depend on the daemon's PATH",
 		    shown(argv->sv_v[0], a, sizeof(a)));
 	return 0;
 }
@@ -502,11 +501,11 @@ map_pathstate(struct job *j, plist_t dict)
 		if (boolean(j, val, what, &b) == -1) {
 			rc = -1;
 		} else if (!b) {
-			warn(j, "%s false (keep it alive while the path is "
+			warning(j, "%s false (keep it alive while the path is "
 			    "missing): not imported; vmsched has no such "
 			    "condition", what);
 		} else if (path == NULL || path[0] != '/') {
-			warn(j, "%s: not a full path; not imported", what);
+			warning(j, "%s: not a full path; not imported", what);
 		} else if (vm_def_add_gate(j->j_vd, GATE_PATH, path) == -1) {
 			rc = oom(j);
 		} else {
@@ -520,7 +519,7 @@ map_pathstate(struct job *j, plist_t dict)
 	}
 	free(it);
 	if (rc == 0 && paths > 1)
-		warn(j, "KeepAlive PathState: launchd starts it when any of "
+		warning(j, "KeepAlive PathState: launchd starts it when any of "
 		    "the %d paths exists; vmsched waits until all of them do",
 		    paths);
 	return rc;
@@ -556,16 +555,16 @@ map_keepalive_dict(struct job *j, plist_t dict)
 				j->j_atload = 1;
 				keep(j, b ? KEEP_ALWAYS : KEEP_ON_FAILURE);
 				if (b)
-					warn(j, "KeepAlive SuccessfulExit true "
-					    "(restart only after a clean exit) "
-					    "has no exact counterpart; imported "
-					    "as --restart always");
+					warning(j, "KeepAlive SuccessfulExit "
+					    "true (restart only after a clean "
+					    "exit) has no exact counterpart; "
+					    "imported as --restart always");
 			}
 		} else if (strcmp(key, "Crashed") == 0) {
 			if ((rc = boolean(j, val, "KeepAlive Crashed",
 			    &b)) == 0) {
 				keep(j, b ? KEEP_ON_FAILURE : KEEP_ALWAYS);
-				warn(j, "KeepAlive Crashed %s (restart only "
+				warning(j, "KeepAlive Crashed %s (restart only "
 				    "after %s) imported as --restart %s; "
 				    "--success-codes lists the exit codes "
 				    "that are not failures", b ? "true" :
@@ -576,18 +575,18 @@ map_keepalive_dict(struct job *j, plist_t dict)
 		} else if (strcmp(key, "PathState") == 0) {
 			rc = map_pathstate(j, val);
 		} else if (strcmp(key, "OtherJobEnabled") == 0) {
-			warn(j, "KeepAlive OtherJobEnabled: not imported; "
+			warning(j, "KeepAlive OtherJobEnabled: not imported; "
 			    "--after NAME starts it once that VM is up");
 		} else if (strcmp(key, "NetworkState") == 0) {
-			warn(j, "KeepAlive NetworkState: not imported (launchd "
-			    "ignores it too); --wait-tcp HOST:PORT waits for "
-			    "the network");
+			warning(j, "KeepAlive NetworkState: not imported "
+			    "(launchd ignores it too); --wait-tcp HOST:PORT "
+			    "waits for the network");
 		} else if (strcmp(key, "AfterInitialDemand") == 0) {
-			warn(j, "KeepAlive AfterInitialDemand: not imported; "
-			    "vmsched starts enabled VMs at boot");
+			warning(j, "KeepAlive AfterInitialDemand: not "
+			    "imported; vmsched starts enabled VMs at boot");
 		} else {
-			warn(j, "KeepAlive %s: unknown condition, not imported",
-			    shown(key, a, sizeof(a)));
+			warning(j, "KeepAlive %s: unknown condition, not "
+			    "imported", shown(key, a, sizeof(a)));
 		}
 		free(key);
 		if (rc == -1)
@@ -620,7 +619,7 @@ map_lifecycle(struct job *j)
 		/* The key KeepAlive replaced: OnDemand false keeps it alive. */
 		if (boolean(j, node, "OnDemand", &b) == -1)
 			return -1;
-		warn(j, "OnDemand is obsolete; read as KeepAlive %s",
+		warning(j, "OnDemand is obsolete; read as KeepAlive %s",
 		    b ? "false" : "true");
 		if (!b) {
 			keep(j, KEEP_ALWAYS);
@@ -640,7 +639,7 @@ map_lifecycle(struct job *j)
 	if (once) {
 		vd->vd_restart = RESTART_NEVER;
 		if (j->j_keep != KEEP_NONE)
-			warn(j, "LaunchOnlyOnce true and KeepAlive: launchd "
+			warning(j, "LaunchOnlyOnce true and KeepAlive: launchd "
 			    "runs it once per boot, and so will vmsched "
 			    "(--restart never)");
 	} else if (j->j_keep == KEEP_ALWAYS)
@@ -649,7 +648,7 @@ map_lifecycle(struct job *j)
 		vd->vd_restart = RESTART_ON_FAILURE;
 	else {
 		vd->vd_restart = RESTART_NEVER;
-		warn(j, "no KeepAlive: launchd does not restart it when it "
+		warning(j, "no KeepAlive: launchd does not restart it when it "
 		    "exits, so it is imported with --restart never; `vmsched "
 		    "set %s --restart on-failure` restarts it after a failure",
 		    shown(vd->vd_name, a, sizeof(a)));
@@ -658,7 +657,7 @@ map_lifecycle(struct job *j)
 		vd->vd_enabled = 0;
 	else if (!atload && !j->j_atload) {
 		vd->vd_enabled = 0;
-		warn(j, "launchd would not start it at load (neither "
+		warning(j, "launchd would not start it at load (neither "
 		    "RunAtLoad nor KeepAlive true): imported disabled; "
 		    "`vmsched enable %s` starts it at boot",
 		    shown(vd->vd_name, a, sizeof(a)));
@@ -686,20 +685,20 @@ map_user(struct job *j)
 		if ((group = str(j, node, "GroupName")) == NULL)
 			return -1;
 		if (user != NULL)
-			warn(j, "GroupName %s: not imported; vmsched keeps "
+			warning(j, "GroupName %s: not imported; vmsched keeps "
 			    "only the user and runs the VM with %s's groups",
 			    shown(group, a, sizeof(a)),
 			    shown(user, b2, sizeof(b2)));
 		else
-			warn(j, "GroupName %s without UserName: not imported; "
-			    "--user USER runs the VM as USER with USER's "
-			    "groups", shown(group, a, sizeof(a)));
+			warning(j, "GroupName %s without UserName: not "
+			    "imported; --user USER runs the VM as USER with "
+			    "USER's groups", shown(group, a, sizeof(a)));
 	}
 	if ((node = get(j, "InitGroups")) != NULL) {
 		if (boolean(j, node, "InitGroups", &b) == -1)
 			return -1;
 		if (!b)
-			warn(j, "InitGroups false: not imported; vmsched "
+			warning(j, "InitGroups false: not imported; vmsched "
 			    "always gives the VM its user's groups");
 	}
 	return 0;
@@ -718,7 +717,7 @@ map_path(struct job *j, const char *key, char **dst)
 	if ((s = str(j, node, key)) == NULL)
 		return -1;
 	if (s[0] != '/') {
-		warn(j, "%s '%s': not a full path; not imported", key,
+		warning(j, "%s '%s': not a full path; not imported", key,
 		    shown(s, a, sizeof(a)));
 		return 0;
 	}
@@ -763,7 +762,7 @@ map_env(struct job *j)
 		if ((s = str(j, val, what)) == NULL)
 			rc = -1;
 		else if (key[0] == '\0' || strchr(key, '=') != NULL)
-			warn(j, "EnvironmentVariables '%s': not a variable "
+			warning(j, "EnvironmentVariables '%s': not a variable "
 			    "name; not imported", a);
 		else {
 			len = strlen(key) + strlen(s) + 2;
@@ -801,8 +800,9 @@ map_times(struct job *j)
 		    &vd->vd_backoff_initial_ms) == -1)
 			return -1;
 		if (vd->vd_backoff_initial_ms > vd->vd_backoff_max_ms) {
-			warn(j, "ThrottleInterval %s is more than the default "
-			    "--backoff-max %s; --backoff-max raised to match",
+			warning(j, "ThrottleInterval %s is more than the "
+			    "default --backoff-max %s; --backoff-max raised to "
+			    "match",
 			    value_fmt_duration(vd->vd_backoff_initial_ms, a,
 			    sizeof(a)), value_fmt_duration(
 			    vd->vd_backoff_max_ms, b, sizeof(b)));
@@ -822,7 +822,7 @@ map_logs(struct job *j)
 	    map_path(j, "StandardErrorPath", &err) == -1)
 		goto done;
 	if (out != NULL && err != NULL && strcmp(out, err) != 0)
-		warn(j, "StandardOutPath and StandardErrorPath differ; "
+		warning(j, "StandardOutPath and StandardErrorPath differ; "
 		    "vmsched keeps one log file per VM and uses "
 		    "StandardErrorPath for both");
 	free(j->j_vd->vd_log_path);
@@ -869,10 +869,10 @@ report_unmapped(struct job *j)
 			if (strcmp(key, unmapped[i].u_key) == 0)
 				break;
 		if (i < sizeof(unmapped) / sizeof(unmapped[0]))
-			warn(j, "%s: not imported; %s", unmapped[i].u_key,
+			warning(j, "%s: not imported; %s", unmapped[i].u_key,
 			    unmapped[i].u_advice);
 		else
-			warn(j, "%s: unknown key, not imported",
+			warning(j, "%s: unknown key, not imported",
 			    shown(key, a, sizeof(a)));
 		free(key);
 	}

@@ -110,3 +110,111 @@ done:
 	graph_free(&g);
 	return found;
 }
+
+/* Sort key for plan_waves: effective order, then topological position. */
+struct rank {
+	int	r_eff;
+	size_t	r_topo;
+	size_t	r_node;
+};
+
+static int
+rank_cmp(const void *a, const void *b)
+{
+	const struct rank *x = a, *y = b;
+
+	if (x->r_eff != y->r_eff)
+		return x->r_eff < y->r_eff ? -1 : 1;
+	return x->r_topo < y->r_topo ? -1 : x->r_topo > y->r_topo;
+}
+
+int
+plan_waves(size_t n, const int *order, const struct plan_edge *e, size_t ne,
+    int *wave)
+{
+	struct graph g;
+	struct rank *rk = NULL;
+	size_t *topo = NULL, *deps_left = NULL, *rev_first = NULL,
+	    *rev = NULL, *fill = NULL;
+	size_t head, tail, i, j, v, d;
+	int *eff = NULL, base = 1, maxwave = 0, cur = 0, rc = -1;
+
+	if (n == 0)
+		return 0;
+	if (graph_build(&g, n, e, ne) == -1)
+		return -1;
+	topo = calloc(n, sizeof(*topo));
+	deps_left = calloc(n, sizeof(*deps_left));
+	rev_first = calloc(n + 1, sizeof(*rev_first));
+	rev = calloc(ne ? ne : 1, sizeof(*rev));
+	fill = calloc(n + 1, sizeof(*fill));
+	eff = calloc(n, sizeof(*eff));
+	rk = calloc(n, sizeof(*rk));
+	if (!topo || !deps_left || !rev_first || !rev || !fill || !eff || !rk) {
+		errno = ENOMEM;
+		goto done;
+	}
+	/* Dependents of each node, to release them as their deps finish. */
+	for (i = 0; i < ne; i++)
+		rev_first[e[i].pe_to + 1]++;
+	for (i = 0; i < n; i++)
+		rev_first[i + 1] += rev_first[i];
+	memcpy(fill, rev_first, (n + 1) * sizeof(*fill));
+	for (i = 0; i < ne; i++)
+		rev[fill[e[i].pe_to]++] = e[i].pe_from;
+	/* Kahn: dependencies before dependents. */
+	head = tail = 0;
+	for (v = 0; v < n; v++) {
+		deps_left[v] = g.g_first[v + 1] - g.g_first[v];
+		if (deps_left[v] == 0)
+			topo[tail++] = v;
+	}
+	while (head < tail) {
+		v = topo[head++];
+		for (j = rev_first[v]; j < rev_first[v + 1]; j++)
+			if (--deps_left[rev[j]] == 0)
+				topo[tail++] = rev[j];
+	}
+	if (tail != n) {
+		errno = EINVAL;		/* a cycle */
+		goto done;
+	}
+	/* A VM that waits for a later group's VM joins that group. */
+	for (i = 0; i < n; i++) {
+		v = topo[i];
+		eff[v] = order[v];
+		for (j = g.g_first[v]; j < g.g_first[v + 1]; j++)
+			if (eff[g.g_adj[j]] > eff[v])
+				eff[v] = eff[g.g_adj[j]];
+		rk[i].r_eff = eff[v];
+		rk[i].r_topo = i;
+		rk[i].r_node = v;
+	}
+	qsort(rk, n, sizeof(*rk), rank_cmp);
+	for (i = 0; i < n; i++) {
+		v = rk[i].r_node;
+		if (i == 0 || rk[i].r_eff != cur) {
+			cur = rk[i].r_eff;
+			base = maxwave + 1;
+		}
+		wave[v] = base;
+		for (j = g.g_first[v]; j < g.g_first[v + 1]; j++) {
+			d = g.g_adj[j];
+			if (wave[d] + 1 > wave[v])
+				wave[v] = wave[d] + 1;
+		}
+		if (wave[v] > maxwave)
+			maxwave = wave[v];
+	}
+	rc = maxwave;
+done:
+	free(topo);
+	free(deps_left);
+	free(rev_first);
+	free(rev);
+	free(fill);
+	free(eff);
+	free(rk);
+	graph_free(&g);
+	return rc;
+}

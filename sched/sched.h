@@ -131,6 +131,16 @@ struct plan_edge {
  */
 int	 plan_find_cycle(size_t n, const struct plan_edge *e, size_t ne,
 	    size_t *cycle, size_t *len);
+/*
+ * The boot waves of n VMs with boot order order[i] and the dependency
+ * edges e. Orders form groups, lower first; a VM that depends on a VM of a
+ * higher order joins that VM's group; inside a group, a VM comes a wave
+ * after each VM it depends on. Fills wave[i] (1 first) and returns the
+ * number of waves; -1 with errno EINVAL for a cycle, ENOMEM. Shutdown is
+ * the same waves, last first.
+ */
+int	 plan_waves(size_t n, const int *order, const struct plan_edge *e,
+	    size_t ne, int *wave);
 
 /* policy.c: what follows the end of a run. */
 enum run_reason {
@@ -223,6 +233,8 @@ struct sched_opts {
 	const char	*so_dbpath;
 	double		 so_restart_rate;	/* fleet restarts per second */
 	double		 so_restart_burst;	/* ... allowed in a burst */
+	int		 so_max_parallel;	/* VMs between start and up */
+	const char	*so_self;		/* this binary, for probes */
 	/* The webhook sender, started and stopped with the daemon, woken
 	 * when events are written; NULL: none. */
 	struct hook	*(*so_hook_start)(const char *dbpath);
@@ -238,6 +250,12 @@ struct sched_opts {
 int	 sched_daemon(const struct sched_opts *opts);
 /* Whether a daemon holds the lock of the database at dbpath. */
 int	 sched_lock_held(const char *dbpath);
+
+/* probe.c: whether a start gate is open; 0, or -1 with why. Blocking:
+ * the daemon runs them in a child (`vmsched probe`), never in its loop. */
+int	 probe_path(const char *path, char *why, size_t len);
+int	 probe_tcp(const char *hostport, int timeout_ms, char *why,
+	    size_t len);
 
 /* proc.c: processes and the boot. */
 /* A process's start time (clock ticks since boot on Linux); 0 or -1. */

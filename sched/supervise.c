@@ -6,6 +6,14 @@
  * what follows an exit is decided by policy_decide() and written, with the
  * run row and the events, in one transaction by db_sup_change(). The loop
  * itself only forks, signals and records.
+ *
+ * Boot follows the plan's waves (plan_waves): a wave's VMs start once every
+ * VM of the earlier waves has settled (up, failed, blocked, or past its
+ * wait timeout), each after the VMs it depends on are up, at most
+ * max-parallel-starts at a time between start and up. Before every start
+ * the VM's gates are checked; a check that could block (TCP, a command)
+ * runs in a child, `vmsched probe` or /bin/sh, whose exit the reaper reads.
+ * Shutdown stops the waves in reverse, one wave at a time.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +38,8 @@
 
 #define RELOAD_MS	60000	/* safety re-read of requests */
 #define ADOPT_POLL_MS	1000	/* liveness check without a pidfd */
+#define GATE_POLL_MS	250	/* between checks of a shut gate */
+#define PROBE_MAX_MS	10000	/* a probe still running is killed */
 #define MAX_GROUPS	256
 
 enum vstate {
@@ -83,6 +93,15 @@ struct vm {
 	int64_t		 v_request;		/* last CLI request acted on */
 	char		 v_boot_id[64];		/* boot of its last start */
 	int		 v_gone;		/* definition removed */
+	int		 v_wave;		/* boot wave; 0: not planned */
+	int		 v_boot;		/* still to be started this boot */
+	int		 v_settled;		/* past its wait timeout: the
+						   next wave need not wait */
+	int		 v_begin_restart;	/* the start under way restarts */
+	size_t		 v_gate;		/* next gate to check */
+	int64_t		 v_wait_since;		/* gates checked since (mono) */
+	int64_t		 v_wait_since_wall;
+	pid_t		 v_probe;		/* gate or ready check running */
 };
 
 /* The daemon. */
@@ -99,6 +118,7 @@ struct sched {
 	int			 s_shutdown;	/* SIGTERM seen */
 	int			 s_lockfd;
 	struct hook		*s_hook;	/* webhook sender, or NULL */
+	int			 s_booting;	/* VMs are left to boot */
 };
 
 /* The only globals: the signal plumbing. */
@@ -311,19 +331,56 @@ static void	 vm_exited(struct sched *, struct vm *, int, int, int,
 		    const char *);
 
 /*
- * Start v now. is_restart counts toward restarts and the fleet-wide
+ * Run a probe for v: `vmsched probe tcp HOST:PORT` or /bin/sh -c CMD,
+ * its output going to the VM's log. 0, or -1 if it could not start.
+ */
+static int
+probe_start(struct sched *s, struct vm *v, enum gate_kind kind,
+    const char *arg)
+{
+	extern char **environ;
+	char *argv[5], logfile[PATH_MAX], why[256];
+	struct spawn sp;
+	pid_t pid;
+
+	if (kind == GATE_CMD) {
+		argv[0] = (char *)(uintptr_t)"/bin/sh";
+		argv[1] = (char *)(uintptr_t)"-c";
+		argv[2] = (char *)(uintptr_t)arg;
+		argv[3] = NULL;
+	} else {
+		argv[0] = (char *)(uintptr_t)s->s_opts->so_self;
+		argv[1] = (char *)(uintptr_t)"probe";
+		argv[2] = (char *)(uintptr_t)"tcp";
+		argv[3] = (char *)(uintptr_t)arg;
+		argv[4] = NULL;
+	}
+	memset(&sp, 0, sizeof(sp));
+	sp.sp_argv = argv;
+	sp.sp_envp = environ;
+	sp.sp_log = log_path(s, v, logfile, sizeof(logfile)) == 0 ? logfile :
+	    "/dev/null";
+	if (driver_exec.drv_start(&sp, &pid, why, sizeof(why)) == -1) {
+		log_warnx("%s: gate check: %s", v->v_name, why);
+		return -1;
+	}
+	v->v_probe = pid;
+	v->v_deadline = mono_ms() + PROBE_MAX_MS;
+	return 0;
+}
+
+static void	 vm_spawn(struct sched *, struct vm *);
+static void	 gate_step(struct sched *, struct vm *);
+
+/*
+ * Start v: load its definition (changes take effect now), then check its
+ * gates, then spawn. is_restart counts toward restarts and the fleet-wide
  * restart rate; a start the rate limit defers stays in backoff.
  */
 static void
 vm_start(struct sched *s, struct vm *v, int is_restart)
 {
-	struct db_change c;
-	struct spawn sp;
-	struct passwd *pw;
-	gid_t groups[MAX_GROUPS];
-	char why[512], logfile[PATH_MAX], **env = NULL, **owned = NULL;
 	int64_t wait, now = mono_ms();
-	pid_t pid;
 
 	if (is_restart && (wait = ratelimit_take(&s->s_rate, now)) > 0) {
 		v->v_deadline = now + wait;
@@ -339,6 +396,83 @@ vm_start(struct sched *s, struct vm *v, int is_restart)
 		v->v_deadline = 0;
 		return;
 	}
+	v->v_boot = 0;
+	v->v_begin_restart = is_restart;
+	v->v_gate = 0;
+	v->v_wait_since = now;
+	v->v_wait_since_wall = now_ms();
+	v->v_deadline = 0;
+	gate_step(s, v);
+}
+
+/*
+ * Check v's gates from v->v_gate on; spawn once all are open. A shut gate
+ * is checked again after GATE_POLL_MS, until the wait timeout, which
+ * records a gate-timeout run and retries under backoff.
+ */
+static void
+gate_step(struct sched *s, struct vm *v)
+{
+	const struct gate *g;
+	char why[512], what[600];
+	int64_t now = mono_ms(), end;
+
+	while (v->v_gate < v->v_def.vd_ngates) {
+		g = &v->v_def.vd_gates[v->v_gate];
+		snprintf(what, sizeof(what), "wait-%s %s",
+		    value_gate_name(g->g_kind), g->g_arg);
+		end = v->v_wait_since + v->v_def.vd_wait_timeout_ms;
+		if (now >= end) {
+			v->v_settled = 1;
+			log_warnx("%s: %s: still shut after %lldms", v->v_name,
+			    what, (long long)v->v_def.vd_wait_timeout_ms);
+			v->v_started = v->v_wait_since;
+			v->v_started_wall = v->v_wait_since_wall;
+			vm_exited(s, v, -1, 0, RUN_GATE_TIMEOUT, what);
+			return;
+		}
+		if (g->g_kind == GATE_PATH) {
+			if (probe_path(g->g_arg, why, sizeof(why)) == 0) {
+				v->v_gate++;
+				continue;
+			}
+			v->v_deadline = now + GATE_POLL_MS < end ?
+			    now + GATE_POLL_MS : end;
+		} else if (probe_start(s, v, g->g_kind, g->g_arg) == -1)
+			v->v_deadline = now + GATE_POLL_MS;
+		if (v->v_state != VS_WAITING)
+			set_state(s, v, VS_WAITING, what, NULL);
+		return;
+	}
+	vm_spawn(s, v);
+}
+
+/* v is up: running long enough and, with --ready-tcp, answering. */
+static void
+vm_up(struct sched *s, struct vm *v)
+{
+	struct db_change c;
+
+	v->v_up_since = mono_ms();
+	v->v_deadline = 0;
+	change_init(s, v, &c, VS_UP);
+	c.c_events[0] = "vm.up";
+	record(s, v, &c, VS_UP);
+}
+
+/* Spawn v's process; its gates are open. */
+static void
+vm_spawn(struct sched *s, struct vm *v)
+{
+	struct db_change c;
+	struct spawn sp;
+	struct passwd *pw;
+	gid_t groups[MAX_GROUPS];
+	char why[512], logfile[PATH_MAX], **env = NULL, **owned = NULL;
+	int64_t now = mono_ms();
+	int is_restart = v->v_begin_restart;
+	pid_t pid;
+
 	memset(&sp, 0, sizeof(sp));
 	sp.sp_argv = v->v_def.vd_argv.sv_v;
 	sp.sp_cwd = v->v_def.vd_cwd;
@@ -380,7 +514,7 @@ vm_start(struct sched *s, struct vm *v, int is_restart)
 	c.c_boot_id = s->s_boot_id;
 	c.c_handled = v->v_request;
 	c.c_events[0] = "vm.started";
-	if (v->v_def.vd_up_delay_ms == 0) {
+	if (v->v_def.vd_up_delay_ms == 0 && v->v_def.vd_ready_tcp == NULL) {
 		v->v_up_since = now;
 		c.c_state = vstates[VS_UP];
 		c.c_events[1] = "vm.up";
@@ -407,14 +541,15 @@ vm_exited(struct sched *s, struct vm *v, int code, int sig, int reason,
 	enum vstate next;
 	int64_t now = mono_ms();
 	enum ask ask = v->v_ask;
-	int ev = 0;
+	int ev = 0, ran = reason != RUN_EXEC_FAILED &&
+	    reason != RUN_GATE_TIMEOUT;
 
 	memset(&re, 0, sizeof(re));
 	re.re_code = code;
 	re.re_signal = sig;
-	re.re_ran_ms = reason == RUN_EXEC_FAILED ? 0 : now - v->v_started;
+	re.re_ran_ms = ran ? now - v->v_started : 0;
 	re.re_up_ms = v->v_up_since ? now - v->v_up_since : 0;
-	if (ask != ASK_NONE && reason != RUN_EXEC_FAILED) {
+	if (ask != ASK_NONE && ran) {
 		re.re_requested = 1;
 		reason = v->v_killed ? RUN_KILLED : ask == ASK_SUSPEND ?
 		    RUN_SUSPENDED : RUN_STOPPED;
@@ -425,8 +560,7 @@ vm_exited(struct sched *s, struct vm *v, int code, int sig, int reason,
 
 	change_init(s, v, &c, VS_STOPPED);
 	c.c_pid = -1;
-	c.c_run = reason == RUN_EXEC_FAILED ? CHANGE_RUN_ONESHOT :
-	    CHANGE_RUN_CLOSE;
+	c.c_run = ran ? CHANGE_RUN_CLOSE : CHANGE_RUN_ONESHOT;
 	c.c_started_at = v->v_started_wall;
 	c.c_boot_id = s->s_boot_id;
 	c.c_code = code;
@@ -437,7 +571,9 @@ vm_exited(struct sched *s, struct vm *v, int code, int sig, int reason,
 	c.c_failures = d.d_failures;
 	c.c_breaker = d.d_breaker;
 	c.c_handled = v->v_request;
-	if (reason != RUN_EXEC_FAILED)
+	if (reason == RUN_GATE_TIMEOUT)
+		c.c_events[ev++] = "vm.blocked";
+	else
 		c.c_events[ev++] = "vm.exited";
 
 	if (ask == ASK_SUSPEND) {
@@ -459,8 +595,6 @@ vm_exited(struct sched *s, struct vm *v, int code, int sig, int reason,
 		c.c_events[ev++] = "vm.restart_scheduled";
 	} else
 		next = VS_STOPPED;
-	if (reason == RUN_EXEC_FAILED && ev == 0)
-		c.c_events[ev++] = "vm.exited";
 	c.c_state = vstates[next];
 	v->v_pid = 0;
 	v->v_pid_start = 0;
@@ -517,6 +651,51 @@ vm_find_pid(struct sched *s, pid_t pid)
 	return NULL;
 }
 
+static struct vm *
+vm_find_probe(struct sched *s, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < s->s_nvms; i++)
+		if (s->s_vms[i].v_probe == pid)
+			return &s->s_vms[i];
+	return NULL;
+}
+
+/* A gate or readiness probe of v ended; open says how. */
+static void
+probe_done(struct sched *s, struct vm *v, int open)
+{
+	int64_t now = mono_ms();
+
+	v->v_probe = 0;
+	v->v_deadline = 0;
+	if (v->v_state == VS_WAITING) {
+		if (open)
+			v->v_gate++;
+		else
+			v->v_deadline = now + GATE_POLL_MS;
+		if (open)
+			gate_step(s, v);
+		return;
+	}
+	if (v->v_state == VS_RUNNING && is_live(v)) {
+		if (open) {
+			vm_up(s, v);
+			return;
+		}
+		if (!v->v_settled && now - v->v_started >=
+		    v->v_def.vd_wait_timeout_ms) {
+			/* Not ready in time: later waves go on without it. */
+			v->v_settled = 1;
+			log_warnx("%s: --ready-tcp %s: no answer after %lldms",
+			    v->v_name, v->v_def.vd_ready_tcp,
+			    (long long)v->v_def.vd_wait_timeout_ms);
+		}
+		v->v_deadline = now + GATE_POLL_MS;
+	}
+}
+
 static void
 reap(struct sched *s)
 {
@@ -525,6 +704,11 @@ reap(struct sched *s)
 	int status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if ((v = vm_find_probe(s, pid)) != NULL) {
+			probe_done(s, v, WIFEXITED(status) &&
+			    WEXITSTATUS(status) == 0);
+			continue;
+		}
 		if ((v = vm_find_pid(s, pid)) == NULL) {
 			log_warnx("reaped pid %ld, which is no VM of ours",
 			    (long)pid);
@@ -604,8 +788,13 @@ vm_request(struct sched *s, struct vm *v, const struct db_sup_row *r)
 	} else if (v->v_want == WANT_UP && (start || restart ||
 	    (reset && v->v_state == VS_FAILED)))
 		vm_start(s, v, 0);
-	else if (v->v_want == WANT_DOWN && v->v_state == VS_BACKOFF) {
+	else if (v->v_want != WANT_UP && (v->v_state == VS_BACKOFF ||
+	    v->v_state == VS_WAITING || v->v_state == VS_BLOCKED)) {
+		/* Not running yet: give up the start. */
 		v->v_deadline = 0;
+		v->v_boot = 0;
+		if (v->v_probe > 0)
+			driver_exec.drv_signal(v->v_probe, SIGKILL);
 		set_state(s, v, VS_STOPPED, NULL, "vm.stopped");
 	} else
 		set_state(s, v, v->v_state, NULL, NULL);
@@ -730,34 +919,186 @@ reload(struct sched *s, int boot)
 	s->s_reload_at = mono_ms() + RELOAD_MS;
 }
 
-/* At boot: start every enabled VM that should run. */
+/* Give every VM its wave of the boot plan (0 if the plan cannot be made). */
+static void
+plan_load(struct sched *s)
+{
+	struct db_graph g;
+	struct vm *v;
+	int *wave = NULL;
+	size_t i;
+
+	if (db_graph_load(&s->s_db, &g) != DB_OK) {
+		log_warnx("boot plan: %s", s->s_db.db_err);
+		return;
+	}
+	if ((wave = calloc(g.g_n + 1, sizeof(*wave))) == NULL ||
+	    plan_waves(g.g_n, g.g_order, g.g_edges, g.g_nedges, wave) == -1)
+		log_warn("boot plan (a dependency cycle?): starting "
+		    "without order");
+	else
+		for (i = 0; i < g.g_n; i++)
+			if ((v = vm_find_id(s, g.g_ids[i])) != NULL)
+				v->v_wave = wave[i];
+	free(wave);
+	db_graph_free(&g);
+}
+
+/*
+ * At boot: mark every enabled VM that should run; boot_step starts them
+ * wave by wave. A `restart never` VM that ran in this boot stays down.
+ */
 static void
 boot(struct sched *s)
 {
 	struct vm *v;
 	size_t i;
 
+	plan_load(s);
 	for (i = 0; i < s->s_nvms; i++) {
 		v = &s->s_vms[i];
 		if (is_live(v) || !v->v_enabled || v->v_want != WANT_UP ||
 		    v->v_state == VS_FAILED)
 			continue;
-		if (db_vm_get(&s->s_db, v->v_name, &v->v_def) == DB_OK &&
-		    v->v_def.vd_restart == RESTART_NEVER &&
+		vm_def_free(&v->v_def);
+		if (db_vm_get(&s->s_db, v->v_name, &v->v_def) != DB_OK) {
+			log_warnx("%s: %s", v->v_name, s->s_db.db_err);
+			continue;
+		}
+		if (v->v_def.vd_restart == RESTART_NEVER &&
 		    strcmp(v->v_boot_id, s->s_boot_id) == 0) {
 			set_state(s, v, VS_STOPPED, "ran once this boot", NULL);
 			continue;
 		}
-		vm_start(s, v, 0);
+		v->v_boot = 1;
+		s->s_booting = 1;
 	}
+}
+
+/* Whether v no longer holds back later waves. */
+static int
+settled(const struct vm *v)
+{
+	/* Blocked, it waits for the operator: later waves go on. */
+	if (v->v_boot)
+		return v->v_state == VS_BLOCKED;
+	switch (v->v_state) {
+	case VS_UP:
+	case VS_FAILED:
+	case VS_BLOCKED:
+	case VS_STOPPED:
+	case VS_DISABLED:
+	case VS_SUSPENDED:
+		return 1;
+	default:
+		return v->v_settled;
+	}
+}
+
+/* A VM by name, or NULL. */
+static struct vm *
+vm_find_name(struct sched *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->s_nvms; i++)
+		if (strcmp(s->s_vms[i].v_name, name) == 0)
+			return &s->s_vms[i];
+	return NULL;
+}
+
+/*
+ * Whether v's --after VMs are up: 1 yes, 0 not yet (why says which), -1
+ * never without the operator (one failed, is blocked or will not start).
+ */
+static int
+deps_up(struct sched *s, const struct vm *v, char *why, size_t len)
+{
+	const struct vm *d;
+	size_t i;
+
+	for (i = 0; i < v->v_def.vd_after.sv_n; i++) {
+		d = vm_find_name(s, v->v_def.vd_after.sv_v[i]);
+		if (d != NULL && d->v_state == VS_UP)
+			continue;
+		if (d == NULL || d->v_state == VS_FAILED ||
+		    d->v_state == VS_BLOCKED || (!d->v_boot && !is_live(d) &&
+		    d->v_state != VS_BACKOFF && d->v_state != VS_WAITING)) {
+			snprintf(why, len, "after %s, which is %s",
+			    v->v_def.vd_after.sv_v[i], d == NULL ? "gone" :
+			    vstates[d->v_state]);
+			return -1;
+		}
+		snprintf(why, len, "after %s", v->v_def.vd_after.sv_v[i]);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Start what the boot plan allows now: the VMs of the earliest wave that
+ * has not settled (and any earlier ones left), once their dependencies
+ * are up, at most max-parallel-starts between start and up. Returns how
+ * many it started or blocked: either may let the next wave go.
+ */
+static int
+boot_pass(struct sched *s)
+{
+	struct vm *v;
+	char why[128];
+	size_t i;
+	int wave = INT_MAX, starting = 0, left = 0, started = 0, deps;
+
+	if (!s->s_booting || s->s_shutdown)
+		return 0;
+	for (i = 0; i < s->s_nvms; i++) {
+		v = &s->s_vms[i];
+		if (!settled(v) && v->v_wave < wave)
+			wave = v->v_wave;
+		if (is_live(v) && v->v_up_since == 0 && !v->v_settled)
+			starting++;
+		left += v->v_boot;
+	}
+	if (left == 0) {
+		s->s_booting = 0;
+		return 0;
+	}
+	for (i = 0; i < s->s_nvms; i++) {
+		v = &s->s_vms[i];
+		if (!v->v_boot || v->v_wave > wave)
+			continue;
+		if ((deps = deps_up(s, v, why, sizeof(why))) == -1) {
+			if (v->v_state != VS_BLOCKED) {
+				set_state(s, v, VS_BLOCKED, why, "vm.blocked");
+				started++;	/* it settled: look again */
+			}
+			continue;
+		}
+		if (deps == 0 || starting >= s->s_opts->so_max_parallel) {
+			if (deps != 0)
+				snprintf(why, sizeof(why), "max-parallel-starts");
+			if (v->v_state != VS_WAITING)
+				set_state(s, v, VS_WAITING, why, NULL);
+			continue;
+		}
+		vm_start(s, v, 0);
+		starting += is_live(v) && v->v_up_since == 0;
+		started++;
+	}
+	return started;
+}
+
+static void
+boot_step(struct sched *s)
+{
+	while (boot_pass(s) > 0)
+		;
 }
 
 /* A deadline of v came: start, SIGKILL, up, or check an adopted pid. */
 static void
 vm_due(struct sched *s, struct vm *v)
 {
-	struct db_change c;
-
 	v->v_deadline = 0;
 	switch (v->v_state) {
 	case VS_BACKOFF:
@@ -771,13 +1112,20 @@ vm_due(struct sched *s, struct vm *v)
 			s->s_drv->drv_signal(v->v_pid, SIGKILL);
 		}
 		break;
+	case VS_WAITING:
 	case VS_RUNNING:
-		if (is_live(v)) {
-			v->v_up_since = mono_ms();
-			change_init(s, v, &c, VS_UP);
-			c.c_events[0] = "vm.up";
-			record(s, v, &c, VS_UP);
+		if (v->v_probe > 0) {
+			/* A probe that hangs counts as shut. */
+			driver_exec.drv_signal(v->v_probe, SIGKILL);
+			break;
 		}
+		if (v->v_state == VS_WAITING)
+			gate_step(s, v);
+		else if (is_live(v) && v->v_def.vd_ready_tcp == NULL)
+			vm_up(s, v);
+		else if (is_live(v) && probe_start(s, v, GATE_TCP,
+		    v->v_def.vd_ready_tcp) == -1)
+			v->v_deadline = mono_ms() + GATE_POLL_MS;
 		break;
 	default:
 		break;
@@ -791,7 +1139,7 @@ vm_due(struct sched *s, struct vm *v)
 	}
 }
 
-/* SIGTERM: stop every VM with its own signal and timeout. */
+/* SIGTERM: nothing more starts; shutdown_step stops the VMs. */
 static void
 shutdown_begin(struct sched *s)
 {
@@ -799,19 +1147,49 @@ shutdown_begin(struct sched *s)
 	size_t i;
 
 	s->s_shutdown = 1;
-	log_info("stopping %zu VMs", s->s_nvms);
+	log_info("stopping %zu VMs, last wave first", s->s_nvms);
 	if (db_daemon_stopping(&s->s_db) != DB_OK)
 		log_warnx("%s", s->s_db.db_err);
 	for (i = 0; i < s->s_nvms; i++) {
 		v = &s->s_vms[i];
-		if (is_live(v) && v->v_ask == ASK_NONE)
-			vm_ask(s, v, ASK_SHUTDOWN);
-		else if (is_live(v) && v->v_ask == ASK_RESTART)
+		v->v_boot = 0;
+		if (v->v_probe > 0)
+			driver_exec.drv_signal(v->v_probe, SIGKILL);
+		if (is_live(v) && v->v_ask == ASK_RESTART)
 			v->v_ask = ASK_SHUTDOWN;
-		else if (!is_live(v) && v->v_state == VS_BACKOFF) {
+		else if (!is_live(v) && (v->v_state == VS_BACKOFF ||
+		    v->v_state == VS_WAITING || v->v_state == VS_BLOCKED)) {
 			v->v_deadline = 0;
 			set_state(s, v, VS_STOPPED, NULL, NULL);
 		}
+	}
+}
+
+/* A VM outside the plan (added since boot) stops with the last wave. */
+static int
+down_wave(const struct vm *v)
+{
+	return v->v_wave > 0 ? v->v_wave : INT_MAX;
+}
+
+/*
+ * Stop the latest wave that still has processes, every VM of it at once,
+ * each with its stop signal and timeout; the next wave once it is gone.
+ */
+static void
+shutdown_step(struct sched *s)
+{
+	struct vm *v;
+	size_t i;
+	int wave = 0;
+
+	for (i = 0; i < s->s_nvms; i++)
+		if (is_live(&s->s_vms[i]) && down_wave(&s->s_vms[i]) > wave)
+			wave = down_wave(&s->s_vms[i]);
+	for (i = 0; i < s->s_nvms; i++) {
+		v = &s->s_vms[i];
+		if (is_live(v) && down_wave(v) == wave && v->v_ask == ASK_NONE)
+			vm_ask(s, v, ASK_SHUTDOWN);
 	}
 }
 
@@ -940,6 +1318,10 @@ sched_daemon(const struct sched_opts *opts)
 	for (;;) {
 		if (s.s_shutdown && !any_live(&s))
 			break;
+		if (s.s_shutdown)
+			shutdown_step(&s);
+		else
+			boot_step(&s);
 		if (npfd_max < s.s_nvms + 1) {
 			npfd = realloc(pfd, (s.s_nvms + 1) * sizeof(*pfd));
 			if (npfd == NULL)

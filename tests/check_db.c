@@ -993,13 +993,13 @@ START_TEST(audit_events)
 	ck_assert_int_eq(db_vm_update(&db, "ghost", edit_nothing, NULL, UID,
 	    &changed), DB_NOTFOUND);
 
-	ck_assert_int_eq(db_vm_remove(&db, "a", 0, 99), DB_OK);
+	ck_assert_int_eq(db_vm_remove(&db, "a", 99), DB_OK);
 	ck_assert_int_eq(count(&db, "SELECT count(*) FROM event", NULL), 3);
 	ck_assert_int_eq(count(&db, "SELECT count(*) FROM event WHERE "
 	    "event = 'vm.removed' AND vm = 'a' AND uid = 99 AND "
 	    "json_extract(detail, '$.uid') = 99 AND "
 	    "json_extract(detail, '$.definition.order') = 5", NULL), 1);
-	ck_assert_int_eq(db_vm_remove(&db, "a", 0, UID), DB_NOTFOUND);
+	ck_assert_int_eq(db_vm_remove(&db, "a", UID), DB_NOTFOUND);
 	ck_assert_int_eq(count(&db, "SELECT count(*) FROM event", NULL), 3);
 	db_close(&db);
 }
@@ -1017,7 +1017,7 @@ START_TEST(remove_keeps_history)
 	ck_assert_int_eq(db_exec(&db, "INSERT INTO run (vm, started_at, "
 	    "ended_at, pid, exit_code, reason) VALUES ('a', 1000, 2000, 42, 3, "
 	    "'exited'), ('a', 3000, 4000, 43, 0, 'exited')", ""), DB_OK);
-	ck_assert_int_eq(db_vm_remove(&db, "a", 0, UID), DB_OK);
+	ck_assert_int_eq(db_vm_remove(&db, "a", UID), DB_OK);
 	ck_assert_int_eq(db_vm_exists(&db, "a"), 0);
 	runs = count(&db, "SELECT count(*) FROM run WHERE vm = ?", "a");
 	ck_assert_int_eq(runs, 2);
@@ -1050,29 +1050,30 @@ START_TEST(remove_refused)
 	add_simple(&db, "b", "a", NULL);
 	add_simple(&db, "c", "a", NULL);
 	before = dump(&db);
-	ck_assert_int_eq(db_vm_remove(&db, "a", 0, UID), DB_REFUSED);
+	ck_assert_int_eq(db_vm_remove(&db, "a", UID), DB_REFUSED);
 	ck_assert_msg(strstr(db.db_err, "b") && strstr(db.db_err, "c"), "%s",
 	    db.db_err);
-	ck_assert_int_eq(db_vm_remove(&db, "a", 1, UID), DB_REFUSED);
 	after = dump(&db);
 	ck_assert_str_eq(before, after);
 	free(after);
 	free(before);
 
-	/* Running: refused unless forced. */
+	/* Running: refused (remove --force has the daemon stop it first). */
 	ck_assert_int_eq(db_exec(&db, "UPDATE vm_state SET state = 'running', "
 	    "pid = 4242 WHERE vm_id = (SELECT id FROM vm WHERE name = 'c')",
 	    ""), DB_OK);
 	before = dump(&db);
-	ck_assert_int_eq(db_vm_remove(&db, "c", 0, UID), DB_REFUSED);
+	ck_assert_int_eq(db_vm_remove(&db, "c", UID), DB_LIVE);
 	ck_assert_ptr_nonnull(strstr(db.db_err, "running"));
 	after = dump(&db);
 	ck_assert_str_eq(before, after);
 	free(after);
 	free(before);
-	ck_assert_int_eq(db_vm_remove(&db, "c", 1, UID), DB_OK);
-	ck_assert_int_eq(db_vm_remove(&db, "b", 0, UID), DB_OK);
-	ck_assert_int_eq(db_vm_remove(&db, "a", 0, UID), DB_OK);
+	ck_assert_int_eq(db_exec(&db, "UPDATE vm_state SET state = 'stopped', "
+	    "pid = NULL", ""), DB_OK);
+	ck_assert_int_eq(db_vm_remove(&db, "c", UID), DB_OK);
+	ck_assert_int_eq(db_vm_remove(&db, "b", UID), DB_OK);
+	ck_assert_int_eq(db_vm_remove(&db, "a", UID), DB_OK);
 	ck_assert_int_eq(count(&db, "SELECT count(*) FROM vm", NULL), 0);
 	ck_assert_int_eq(count(&db, "SELECT count(*) FROM vm_state", NULL), 0);
 	ck_assert_int_eq(count(&db, "SELECT count(*) FROM vm_after", NULL), 0);

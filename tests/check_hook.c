@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "sched.h"
@@ -483,6 +484,19 @@ START_TEST(outbox_queue_order_and_results)
 	ck_assert_int_eq(n, 1);
 	hook_event_clear(&ev);
 
+	/* Setting the webhook again makes a waiting retry due at once. */
+	ck_assert_int_eq(db_outbox_result(&db, first + 2, "pending",
+	    HOOK_RETRY, now_ms() + 600000, "HTTP 503"), DB_OK);
+	ck_assert_int_eq(db_outbox_head(&db, &ev), DB_OK);
+	ck_assert_int_gt(ev.he_next_at, now_ms());
+	hook_event_clear(&ev);
+	ck_assert_int_eq(db_webhook_set(&db, "http://127.0.0.1:10/", NULL,
+	    NULL, "json"), DB_OK);
+	ck_assert_int_eq(db_outbox_head(&db, &ev), DB_OK);
+	ck_assert_int_eq(ev.he_next_at, 0);
+	ck_assert_int_eq(ev.he_attempts, 1);
+	hook_event_clear(&ev);
+
 	/* Unset takes the rest out of the queue; a late result is ignored. */
 	ck_assert_int_eq(db_webhook_unset(&db, &cancelled), DB_OK);
 	ck_assert_int_eq(cancelled, 1);
@@ -594,6 +608,70 @@ START_TEST(outbox_settings)
 }
 END_TEST
 
+/* This program, to run as a separate process (fork alone would share
+ * SQLite's lock bookkeeping with the parent). */
+static const char *self_path;
+
+/* In another process, as a CLI would: open, count rows of sql, close.
+ * Returns the count (or 100 on error). */
+static int
+child_count(const char *path, const char *sql)
+{
+	pid_t pid;
+	int status;
+
+	if ((pid = fork()) == 0) {
+		execl(self_path, self_path, "--count", path, sql, (char *)NULL);
+		_exit(101);
+	}
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/* check_hook --count DB SQL: the other process of child_count. */
+static int
+count_main(const char *path, const char *sql)
+{
+	struct db cli;
+	int64_t n;
+
+	if (db_open(&cli, path, -1) != DB_OK || db_int(&cli, &n, sql, "") !=
+	    DB_OK)
+		return 100;
+	db_close(&cli);
+	return n > 99 ? 99 : (int)n;
+}
+
+/*
+ * Regression: the daemon's connection and the sender's live in one
+ * process. db_open used to open() and close() the file, which drops every
+ * POSIX lock the process holds on it; a CLI closing the database then
+ * took itself for its last user and deleted the WAL under the sender, whose
+ * later commits nobody else could see.
+ */
+START_TEST(outbox_two_connections_in_one_process)
+{
+	struct db sender;
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/vmsched.db", tmpdir);
+	ck_assert_int_eq(db_open(&sender, path, -1), DB_OK);
+	ck_assert_int_eq(db_exec(&db, "INSERT INTO setting VALUES ('a', '1')",
+	    ""), DB_OK);
+	ck_assert_int_eq(child_count(path, "SELECT count(*) FROM setting"), 1);
+	ck_assert_int_eq(db_exec(&sender, "INSERT INTO setting VALUES ('b', "
+	    "'2')", ""), DB_OK);
+	ck_assert_int_eq(child_count(path, "SELECT count(*) FROM setting "
+	    "WHERE key = 'b'"), 1);
+	ck_assert_int_eq(db_exec(&db, "INSERT INTO setting VALUES ('c', '3')",
+	    ""), DB_OK);
+	ck_assert_int_eq(child_count(path, "SELECT count(*) FROM setting"), 3);
+	db_close(&sender);
+}
+END_TEST
+
 static Suite *
 hook_suite(void)
 {
@@ -629,15 +707,21 @@ hook_suite(void)
 	tcase_add_test(tc, outbox_queue_order_and_results);
 	tcase_add_test(tc, outbox_body);
 	tcase_add_test(tc, outbox_settings);
+	tcase_add_test(tc, outbox_two_connections_in_one_process);
 	suite_add_tcase(s, tc);
 	return s;
 }
 
 int
-main(void)
+main(int argc, char *argv[])
 {
-	SRunner *sr = srunner_create(hook_suite());
+	SRunner *sr;
 	int failed;
+
+	if (argc == 4 && strcmp(argv[1], "--count") == 0)
+		return count_main(argv[2], argv[3]);
+	self_path = argv[0];
+	sr = srunner_create(hook_suite());
 
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

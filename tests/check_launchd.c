@@ -32,8 +32,8 @@
 	"	<string>com.example.vmware.Test</string>\n" \
 	"	<key>ProgramArguments</key>\n" \
 	"	<array>\n" \
-	"		<string>/Applications/VMware Fusion.app/Contents/Library/" \
-	"vmware-vmx</string>\n" \
+	"		<string>/Applications/VMware Fusion.app/Contents/" \
+	"Library/vmware-vmx</string>\n" \
 	"		<string>-x</string>\n" \
 	"		<string>/Users/me/VMs/Test.vmx</string>\n" \
 	"	</array>\n" \
@@ -49,8 +49,8 @@
 	"	<string>com.example.vmware.Test.once</string>\n" \
 	"	<key>ProgramArguments</key>\n" \
 	"	<array>\n" \
-	"		<string>/Applications/VMware Fusion.app/Contents/Library/" \
-	"vmware-vmx</string>\n" \
+	"		<string>/Applications/VMware Fusion.app/Contents/" \
+	"Library/vmware-vmx</string>\n" \
 	"		<string>-x</string>\n" \
 	"		<string>/Users/me/VMs/Test.vmx</string>\n" \
 	"	</array>\n" \
@@ -713,6 +713,101 @@ START_TEST(errors)
 }
 END_TEST
 
+/*
+ * Regression: a binary plist whose key holds a NUL byte (a UTF-16 key
+ * with U+0000, found by fuzz_plist) made libplist 2.2 assert inside
+ * plist_dict_next_item, killing the whole import. Now it is refused.
+ */
+START_TEST(regress_binary_key_with_nul)
+{
+	static const char bin[] =
+	    "\x62\x70\x6c\x69\x73\x74\x30\x30\xd5\x01\x07\x09\x0c\x0e\x02\x08"
+	    "\x0a\x0d\x0d\x59\x4b\x65\x65\x70\x41\x6c\x69\x76\x65\xd1\x03\x04"
+	    "\x59\x50\x61\x74\x68\x53\x74\x61\x74\x65\xd1\x05\x06\x5c\x30\x56"
+	    "\x6f\x6c\x75\x6d\x65\x73\x2f\x56\x4d\xf3\x09\x55\x4c\x61\x62\x65"
+	    "\x6c\x59\x76\x6d\x2e\x76\x6f\x6c\x75\x6d\x65\x5f\x10\x10\x50\x72"
+	    "\x6f\x67\x72\x61\x6d\x41\x72\x67\x75\x6d\x65\x6e\x74\x73\xa1\x0b"
+	    "\x5b\x2f\x6f\x70\x74\x2f\x76\x6d\x2f\x72\x75\x6e\x69\x10\x11\x53"
+	    "\x74\x61\x6e\x64\x61\x72\x1d\x01\x00\x00\x00\x00\x00\x00\x74\x68"
+	    "\x5f\x10\x16\x2f\x76\x61\x72\x2f\x6c\x6f\x67\x2f\x76\x6d\x2e\x76"
+	    "\x6f\x6c\x75\x6d\x65\x2e\x6c\x6f\x67\x5f\x10\x0f\x53\x74\x61\x6e"
+	    "\x64\x61\x72\x64\x4f\x75\x74\x50\x61\x74\x68\x08\x13\x1d\x20\x2a"
+	    "\x2d\x3a\x3b\x41\x4b\x5e\x60\x6c\x80\x99\x00\x00\x00\x00\x00\x00"
+	    "\x01\x01\x00\x00\x00\x00\x00\x00\x00\x0f\x00\x00\x00\x00\x00\x00"
+	    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\xab";
+	struct vm_def vd;
+	struct strv warn = { NULL, 0 };
+	char err[512];
+
+	vm_def_init(&vd);
+	ck_assert_int_eq(launchd_to_def(bin, sizeof(bin) - 1, &vd, &warn, err,
+	    sizeof(err)), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_msg(strstr(err, "NUL byte") != NULL, "%s", err);
+	vm_def_free(&vd);
+	strv_clear(&warn);
+}
+END_TEST
+
+/*
+ * A UTF-16 string with U+0000 in a binary plist is refused. (An ASCII one
+ * libplist itself cuts at the NUL: nothing else can see that.)
+ */
+START_TEST(nul_in_string)
+{
+	plist_t p;
+	char *bin = NULL, *at;
+	uint32_t len = 0;
+	struct vm_def vd;
+	struct strv warn = { NULL, 0 };
+	char err[512];
+
+	/* Not ASCII, so stored as UTF-16BE; its "XX" becomes "X\0". */
+	p = plist_new_dict();
+	plist_dict_set_item(p, "Label", plist_new_string("x"));
+	plist_dict_set_item(p, "Program",
+	    plist_new_string("/bin/vm\xc3\xa9XX"));
+	plist_dict_set_item(p, "KeepAlive", plist_new_bool(1));
+	plist_to_bin(p, &bin, &len);
+	plist_free(p);
+	ck_assert_ptr_nonnull(bin);
+	for (at = bin; at + 4 <= bin + len && memcmp(at, "\0X\0X", 4) != 0;
+	    at++)
+		;
+	ck_assert(at + 4 <= bin + len);
+	at[3] = '\0';
+	vm_def_init(&vd);
+	ck_assert_int_eq(launchd_to_def(bin, len, &vd, &warn, err,
+	    sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "NUL byte") != NULL, "%s", err);
+	vm_def_free(&vd);
+	plist_to_bin_free(bin);
+}
+END_TEST
+
+/* A plist nested deeper than any job is refused, not walked. */
+START_TEST(too_deep)
+{
+	char xml[8192];
+	struct result r;
+	int i;
+
+	snprintf(xml, sizeof(xml), HEAD "<dict><key>Label</key><string>x"
+	    "</string><key>Program</key><string>/bin/x</string><key>Deep"
+	    "</key>");
+	for (i = 0; i < 40; i++)
+		strcat(xml, "<array>");
+	for (i = 0; i < 40; i++)
+		strcat(xml, "</array>");
+	strcat(xml, "</dict>" TAIL);
+	map(xml, 0, &r);
+	ck_assert_int_eq(r.r_rc, -1);
+	ck_assert_msg(strstr(r.r_err, "nested more than") != NULL, "%s",
+	    r.r_err);
+	done(&r);
+}
+END_TEST
+
 /* A plist string from a dictionary read back, or NULL. */
 static const char *
 dict_str(plist_t d, const char *key)
@@ -822,6 +917,9 @@ launchd_suite(void)
 
 	tc = tcase_create("errors");
 	tcase_add_loop_test(tc, errors, 0, 2);
+	tcase_add_test(tc, regress_binary_key_with_nul);
+	tcase_add_test(tc, nul_in_string);
+	tcase_add_test(tc, too_deep);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("export");

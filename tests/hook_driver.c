@@ -4,7 +4,8 @@
  * tests/test_webhook.py can check deliveries against a real receiver
  * before and apart from the daemon.
  *
- *   hook_driver DB add EVENT [VM [DETAIL]]  record one event (db_event_add)
+ *   hook_driver DB add EVENT [VM [DETAIL]]  record one event (db_event_add;
+ *                                          VM "" is none)
  *   hook_driver DB drain DEADLINE_MS       start the sender, wait until
  *                                          nothing is pending, stop
  *   hook_driver DB burst N DEADLINE_MS     start the sender, record N
@@ -95,7 +96,7 @@ main(int argc, char *argv[])
 		return 2;
 	}
 	if (strcmp(argv[2], "add") == 0 && argc >= 4 && argc <= 6) {
-		rc = add(&db, argv[3], argc > 4 ? argv[4] : NULL,
+		rc = add(&db, argv[3], argc > 4 && argv[4][0] ? argv[4] : NULL,
 		    argc > 5 ? argv[5] : NULL);
 		db_close(&db);
 		return rc == 0 ? 0 : 2;

@@ -220,6 +220,18 @@ class AddSetOptions(CliCase):
         self.assertIsNone(got["cwd"])
         self.assertIsNone(got["ready_tcp"])
 
+    def test_set_same_value_logs_nothing(self):
+        self.ok("set", "base", "--order", "100", "--restart", "on-failure")
+        self.ok("set", "base", "--", "/bin/true")
+        log = self.ok("log", "--json", "base").json()
+        self.assertEqual([e["event"] for e in log], ["vm.defined"])
+        self.ok("set", "base", "--order", "101")
+        log = self.ok("log", "--json", "base").json()
+        self.assertEqual([e["event"] for e in log],
+                         ["vm.changed", "vm.defined"])
+        self.assertEqual(log[0]["detail"]["changes"],
+                         {"order": {"from": 100, "to": 101}})
+
     def test_set_command(self):
         self.add("x", "--order", "4", cmd=("/bin/sleep", "1"))
         self.ok("set", "x", "--", "/bin/sleep", "2", "--order", "9")
@@ -326,7 +338,7 @@ class Refusals(CliCase):
 
     def test_unknown_user(self):
         self.refused(64, "add", "new", "--user", "nobody_here_x", "--",
-                     "/bin/true", want="--user nobody_here_x: ")
+                     "/bin/true", want="--user nobody_here_x: no such user")
 
     def test_unknown_after(self):
         self.refused(66, "add", "new", "--after", "ghost", "--", "/bin/true",
@@ -687,6 +699,12 @@ class Database(CliCase):
         self.assertEqual(r.returncode, 0, r)
         db = os.path.join(home, ".local", "state", "vmsched", "vmsched.db")
         self.assertTrue(os.path.exists(db))
+        # The audit event names who made the change.
+        r = self.run_as_nobody(env, "log", "--json", "h")
+        uid = 65534 if os.geteuid() == 0 else os.getuid()
+        self.assertEqual([(e["event"], e["uid"], e["detail"]["uid"])
+                          for e in json.loads(r.stdout)],
+                         [("vm.defined", uid, uid)])
         self.assertEqual(stat.S_IMODE(os.stat(os.path.dirname(db)).st_mode),
                          0o700)
         env["XDG_STATE_HOME"] = os.path.join(home, "xdg")

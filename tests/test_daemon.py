@@ -200,6 +200,22 @@ class Control(DaemonCase):
             self.assertIn(b"no daemon is running", r.err)
         self.fails(66, "start", "nosuch")
 
+    def test_remove_force_stops_first(self):
+        self.ok("add", "web", "--", "sleep", "1000")
+        self.start_daemon()
+        self.wait_state("web", "up")
+        pid = self.pid("web")
+        r = self.fails(64, "remove", "web")
+        self.assertIn(b"is running", r.err)
+        self.assertTrue(alive(pid))
+        self.ok("remove", "web", "--force")
+        self.assertFalse(alive(pid))
+        self.fails(66, "show", "web")
+        runs = self.runs("web")
+        self.assertEqual(len(runs), 1)
+        self.assertEqual(runs[0]["reason"], "stopped")
+        self.assertIn("vm.removed", self.events("web"))
+
     def test_no_wait_returns_at_once(self):
         self.ok("add", "web", "--disabled", "--", "sleep", "1000")
         self.start_daemon()

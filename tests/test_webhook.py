@@ -343,6 +343,8 @@ class Delivery(WebhookCase):
             self.assertEqual(header(q, "X-Vmsched-Event"), "vm.exited")
         pids = [json.loads(q["body"])["vm"]["pid"] for q in reqs]
         self.assertEqual(pids, list(range(1000, 1040)))
+        # One connection, kept alive, for all of them.
+        self.assertEqual(len({q["client_port"] for q in reqs}), 1)
         self.assertEqual(self.events("--pending"), [])
         self.assertTrue(all(e["status"] == "delivered" and e["attempts"] == 1
                             for e in self.events()))

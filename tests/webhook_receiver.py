@@ -4,7 +4,8 @@
 
 Each request is appended to the --log file as one JSON line:
 {"time": unix seconds, "method", "path", "headers": {name: value},
- "body": text, "answer": what it did ("200", "hang", ...)}.
+ "body": text, "answer": what it did ("200", "hang", ...), "client_port":
+ the sender's port (one port for many requests: the connection was kept)}.
 The line is written (and flushed) before the answer is sent, so a test that
 sees a line knows the request arrived.
 
@@ -58,6 +59,9 @@ class Receiver(http.server.ThreadingHTTPServer):
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"   # keep-alive, as a real receiver
+    # Headers and body go out in two writes: without this, Nagle and the
+    # client's delayed ACK hold each answer back ~40 ms.
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):
         pass
@@ -79,6 +83,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             "headers": {k: v for k, v in self.headers.items()},
             "body": body.decode("utf-8", "replace"),
             "answer": answer,
+            "client_port": self.client_address[1],
         })
         if answer == "hang":
             # Hold the connection open without a word; the client's timeout

@@ -7,6 +7,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#ifdef __APPLE__
+#include <mach-o/dyld.h>
+#endif
 
 #include "cli.h"
 
@@ -79,6 +83,32 @@ cli_quote(const char *s, char *buf, size_t len)
 }
 
 int
+cli_self_path(char *buf, size_t len)
+{
+#ifdef __APPLE__
+	char raw[PATH_MAX];
+	uint32_t size = sizeof(raw);
+
+	if (len < PATH_MAX || _NSGetExecutablePath(raw, &size) != 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return realpath(raw, buf) == NULL ? -1 : 0;
+#else
+	ssize_t n;
+
+	if ((n = readlink("/proc/self/exe", buf, len - 1)) == -1)
+		return -1;
+	if ((size_t)n >= len - 1) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	buf[n] = '\0';
+	return 0;
+#endif
+}
+
+int
 cli_dberr(struct cli *cli, int status)
 {
 	static const struct {
@@ -88,6 +118,7 @@ cli_dberr(struct cli *cli, int status)
 		{ DB_NOTFOUND, EX_NOINPUT },
 		{ DB_EXISTS, EX_USAGE },
 		{ DB_REFUSED, EX_USAGE },
+		{ DB_LIVE, EX_USAGE },
 		{ DB_NEWER, EX_DATAERR },
 		{ DB_CANTCREATE, EX_CANTCREAT },
 	};

@@ -33,7 +33,7 @@ struct cmd {
 };
 
 extern const struct cmd cmd_add, cmd_set, cmd_remove, cmd_list, cmd_show,
-    cmd_log, cmd_enable, cmd_disable, cmd_db, cmd_help, cmd_daemon,
+    cmd_log, cmd_enable, cmd_disable, cmd_db, cmd_help, cmd_daemon, cmd_plan, cmd_probe,
     cmd_start, cmd_stop, cmd_suspend, cmd_restart, cmd_reset, cmd_status, cmd_vmx_check,
     cmd_import_launchd, cmd_export_launchd, cmd_export_systemd;
 extern const struct cmd cmd_webhook, cmd_events;
@@ -54,6 +54,8 @@ int	 cli_usage(const struct cmd *cmd);
  * exit code after printing why.
  */
 int	 cli_open(struct cli *cli);
+/* The absolute path of the running binary (buf of PATH_MAX); 0 or -1. */
+int	 cli_self_path(char *buf, size_t len);
 /* Append s to buf as a shell word ('quoted' or $'escaped' when needed). */
 void	 cli_quote(const char *s, char *buf, size_t len);
 /* The exit code for a db status, after printing db->db_err. */
@@ -90,6 +92,15 @@ int	 table_init(struct table *t, size_t ncols, const char *const *heads);
 int	 table_add(struct table *t, const char *const *cells);
 void	 table_print(struct table *t, FILE *fp);
 void	 table_free(struct table *t);
+
+/* cmd-ctl.c */
+/*
+ * Ask the daemon to "start", "stop", "suspend", "restart" or "reset" the
+ * n VMs names, wake it, and unless !wait, wait up to timeout_ms until they
+ * got there. Returns the exit code, after printing any error.
+ */
+int	 ctl_request(struct cli *cli, const char *what, char *const *names,
+	    int n, int wait, int64_t timeout_ms);
 
 /* vmopts.c: the options of add and set. */
 extern const struct option vmopts_long[];

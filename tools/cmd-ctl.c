@@ -86,37 +86,42 @@ daemon_pid(struct cli *cli, const char *what)
 	return d.dd_pid;
 }
 
-static int
-ctl_run(struct cli *cli, const struct cmd *self, int argc, char **argv,
-    const struct ctl *ctl)
+static const struct ctl *
+ctl_find(const char *what)
 {
-	static const struct option opts[] = {
-		{ "no-wait", no_argument, NULL, 'n' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 },
+	static const struct {
+		const char		*name;
+		const struct ctl	*ctl;
+	} ctls[] = {
+		{ "start", &ctl_start }, { "restart", &ctl_restart },
+		{ "stop", &ctl_stop }, { "suspend", &ctl_suspend },
+		{ "reset", &ctl_reset },
 	};
-	struct ctl_args ca = { 1, 90000 };
+	size_t i;
+
+	for (i = 0; i < sizeof(ctls) / sizeof(ctls[0]); i++)
+		if (strcmp(ctls[i].name, what) == 0)
+			return ctls[i].ctl;
+	return NULL;
+}
+
+int
+ctl_request(struct cli *cli, const char *what, char *const *names, int n,
+    int wait, int64_t timeout_ms)
+{
+	const struct ctl *ctl = ctl_find(what);
 	struct db_state st;
 	int64_t *req = NULL, *old_run = NULL, deadline;
-	int rc, first, i, n, pending;
+	int rc, i, pending;
 	long pid;
-	const char *why;
 
-	if ((rc = cli_options(self, argc, argv, opts, ctl_opt, &ca, &first,
-	    NULL)) != 0 || (rc = cli_nargs(self, argc - first)) != 0)
-		return rc;
-	for (i = first; i < argc; i++)
-		if (value_name(argv[i], &why) == -1)
-			return cli_err(EX_USAGE, "%s: name '%s': %s",
-			    self->cmd_name, argv[i], why);
-	if ((rc = cli_open(cli)) != 0)
-		return rc;
-	n = argc - first;
+	if (ctl == NULL)
+		return cli_err(EX_SOFTWARE, "%s: no such request", what);
 	for (i = 0; i < n; i++)
-		if (db_vm_exists(&cli->c_db, argv[first + i]) != 1)
-			return cli_err(EX_NOINPUT, "%s: %s: no such VM",
-			    self->cmd_name, argv[first + i]);
-	if ((pid = daemon_pid(cli, self->cmd_name)) == 0)
+		if (db_vm_exists(&cli->c_db, names[i]) != 1)
+			return cli_err(EX_NOINPUT, "%s: %s: no such VM", what,
+			    names[i]);
+	if ((pid = daemon_pid(cli, what)) == 0)
 		return EX_UNAVAILABLE;
 	req = calloc((size_t)n, sizeof(*req));
 	old_run = calloc((size_t)n, sizeof(*old_run));
@@ -125,8 +130,8 @@ ctl_run(struct cli *cli, const struct cmd *self, int argc, char **argv,
 		goto done;
 	}
 	for (i = 0; i < n; i++) {
-		if ((rc = db_vm_state(&cli->c_db, argv[first + i], &st)) !=
-		    DB_OK || (rc = db_request(&cli->c_db, argv[first + i],
+		if ((rc = db_vm_state(&cli->c_db, names[i], &st)) !=
+		    DB_OK || (rc = db_request(&cli->c_db, names[i],
 		    ctl->ctl_desired, ctl->ctl_pending, &req[i])) != DB_OK) {
 			rc = cli_dberr(cli, rc);
 			goto done;
@@ -135,17 +140,17 @@ ctl_run(struct cli *cli, const struct cmd *self, int argc, char **argv,
 	}
 	if (kill((pid_t)pid, SIGUSR1) == -1) {
 		rc = cli_err(EX_UNAVAILABLE, "%s: waking the daemon (pid %ld): "
-		    "%s", self->cmd_name, pid, strerror(errno));
+		    "%s", what, pid, strerror(errno));
 		goto done;
 	}
 	rc = 0;
-	if (!ca.ca_wait)
+	if (!wait)
 		goto done;
-	deadline = mono_ms() + ca.ca_timeout_ms;
+	deadline = mono_ms() + timeout_ms;
 	for (;;) {
 		pending = 0;
 		for (i = 0; i < n; i++) {
-			if (db_vm_state(&cli->c_db, argv[first + i], &st) !=
+			if (db_vm_state(&cli->c_db, names[i], &st) !=
 			    DB_OK) {
 				rc = cli_dberr(cli, DB_ERR);
 				goto done;
@@ -157,8 +162,8 @@ ctl_run(struct cli *cli, const struct cmd *self, int argc, char **argv,
 			    strcmp(ctl->ctl_desired, "up") == 0 &&
 			    strcmp(st.st_state, "failed") == 0) {
 				rc = cli_err(1, "%s: %s: failed (see vmsched "
-				    "log %s)", self->cmd_name, argv[first + i],
-				    argv[first + i]);
+				    "log %s)", what, names[i],
+				    names[i]);
 				goto done;
 			}
 		}
@@ -166,14 +171,14 @@ ctl_run(struct cli *cli, const struct cmd *self, int argc, char **argv,
 			break;
 		if (mono_ms() >= deadline) {
 			rc = cli_err(EX_TEMPFAIL, "%s: timed out after %lldms "
-			    "with %d VM%s not there yet", self->cmd_name,
-			    (long long)ca.ca_timeout_ms, pending,
+			    "with %d VM%s not there yet", what,
+			    (long long)timeout_ms, pending,
 			    pending == 1 ? "" : "s");
 			goto done;
 		}
 		if (!sched_lock_held(cli->c_dbpath)) {
 			rc = cli_err(EX_UNAVAILABLE, "%s: the daemon stopped "
-			    "while we waited", self->cmd_name);
+			    "while we waited", what);
 			goto done;
 		}
 		nap();
@@ -185,53 +190,48 @@ done:
 }
 
 static int
-start(struct cli *cli, const struct cmd *self, int argc, char **argv)
+ctl_run(struct cli *cli, const struct cmd *self, int argc, char **argv)
 {
-	return ctl_run(cli, self, argc, argv, &ctl_start);
-}
+	static const struct option opts[] = {
+		{ "no-wait", no_argument, NULL, 'n' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ctl_args ca = { 1, 90000 };
+	const char *why;
+	int rc, first, i;
 
-static int
-stop(struct cli *cli, const struct cmd *self, int argc, char **argv)
-{
-	return ctl_run(cli, self, argc, argv, &ctl_stop);
-}
-
-static int
-suspend(struct cli *cli, const struct cmd *self, int argc, char **argv)
-{
-	return ctl_run(cli, self, argc, argv, &ctl_suspend);
-}
-
-static int
-restart(struct cli *cli, const struct cmd *self, int argc, char **argv)
-{
-	return ctl_run(cli, self, argc, argv, &ctl_restart);
-}
-
-static int
-reset(struct cli *cli, const struct cmd *self, int argc, char **argv)
-{
-	return ctl_run(cli, self, argc, argv, &ctl_reset);
+	if ((rc = cli_options(self, argc, argv, opts, ctl_opt, &ca, &first,
+	    NULL)) != 0 || (rc = cli_nargs(self, argc - first)) != 0)
+		return rc;
+	for (i = first; i < argc; i++)
+		if (value_name(argv[i], &why) == -1)
+			return cli_err(EX_USAGE, "%s: name '%s': %s",
+			    self->cmd_name, argv[i], why);
+	if ((rc = cli_open(cli)) != 0)
+		return rc;
+	return ctl_request(cli, self->cmd_name, argv + first, argc - first,
+	    ca.ca_wait, ca.ca_timeout_ms);
 }
 
 #define CTL_ARGS	"NAME... [--no-wait] [--timeout DURATION]"
 
 const struct cmd cmd_start = {
 	"start", CTL_ARGS, "start VMs (a failed one too) and wait until up",
-	1, -1, start,
+	1, -1, ctl_run,
 };
 const struct cmd cmd_stop = {
 	"stop", CTL_ARGS, "stop VMs (stop signal, then SIGKILL after the "
-	"stop timeout) and wait", 1, -1, stop,
+	"stop timeout) and wait", 1, -1, ctl_run,
 };
 const struct cmd cmd_suspend = {
 	"suspend", CTL_ARGS, "send VMs their suspend signal; they stay down "
-	"until start", 1, -1, suspend,
+	"until start", 1, -1, ctl_run,
 };
 const struct cmd cmd_restart = {
-	"restart", CTL_ARGS, "stop VMs and start them again", 1, -1, restart,
+	"restart", CTL_ARGS, "stop VMs and start them again", 1, -1, ctl_run,
 };
 const struct cmd cmd_reset = {
 	"reset", CTL_ARGS, "clear a failed VM's failure count so it starts "
-	"again", 1, -1, reset,
+	"again", 1, -1, ctl_run,
 };

@@ -4,7 +4,11 @@
  * the database's lock, and exits 0 once SIGTERM has stopped every VM; 75 if
  * another daemon holds the database.
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -18,6 +22,7 @@ daemon_opt(int opt, const char *arg, void *p)
 {
 	struct daemon_args *da = p;
 	const char *why;
+	long n;
 
 	switch (opt) {
 	case 'r':
@@ -32,6 +37,12 @@ daemon_opt(int opt, const char *arg, void *p)
 			return cli_err(EX_USAGE, "--restart-burst %s: %s", arg,
 			    why);
 		break;
+	case 'p':
+		if (value_int(arg, 1, 100000, &n, &why) == -1)
+			return cli_err(EX_USAGE, "--max-parallel-starts %s: %s",
+			    arg, why);
+		da->da_opts.so_max_parallel = (int)n;
+		break;
 	case 's':
 		da->da_syslog = 1;
 		break;
@@ -45,6 +56,7 @@ daemon_cmd(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "max-restart-rate", required_argument, NULL, 'r' },
 		{ "restart-burst", required_argument, NULL, 'b' },
+		{ "max-parallel-starts", required_argument, NULL, 'p' },
 		{ "syslog", no_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -54,8 +66,15 @@ daemon_cmd(struct cli *cli, const struct cmd *self, int argc, char **argv)
 			.so_restart_burst = 100,
 		},
 	};
+	static char self_path[PATH_MAX];
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int rc, first;
 
+	da.da_opts.so_max_parallel = ncpu > 0 ? (int)ncpu : 1;
+	if (cli_self_path(self_path, sizeof(self_path)) == -1)
+		return cli_err(EX_OSERR, "daemon: cannot find its own "
+		    "binary: %s", strerror(errno));
+	da.da_opts.so_self = self_path;
 	if ((rc = cli_options(self, argc, argv, opts, daemon_opt, &da, &first,
 	    NULL)) != 0 || (rc = cli_nargs(self, argc - first)) != 0)
 		return rc;
@@ -72,7 +91,8 @@ daemon_cmd(struct cli *cli, const struct cmd *self, int argc, char **argv)
 }
 
 const struct cmd cmd_daemon = {
-	"daemon", "[--max-restart-rate N] [--restart-burst N] [--syslog]",
+	"daemon", "[--max-parallel-starts N] [--max-restart-rate N] "
+	"[--restart-burst N] [--syslog]",
 	"run the scheduler in the foreground (what launchd/systemd start)",
 	0, 0, daemon_cmd,
 };

@@ -101,8 +101,11 @@ events(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	int rc, first;
 
 	if ((rc = cli_options(self, argc, argv, opts, events_opt, &ea, &first,
-	    NULL)) != 0 || (rc = cli_nargs(self, argc - first)) != 0 ||
-	    (rc = cli_open(cli)) != 0)
+	    NULL)) != 0)
+		return rc;
+	if (first < argc)
+		return cli_err(EX_USAGE, "events: %s: unexpected", argv[first]);
+	if ((rc = cli_open(cli)) != 0)
 		return rc;
 	if (cli->c_json) {
 		rc = db_events_json(&cli->c_db, ea.ea_status, ea.ea_limit,

@@ -176,8 +176,8 @@ unit_word(const char *s, char *buf, size_t len)
 	for (p = s; *p; p++) {
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			return -1;
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "0123456789/._,:=+@-", *p))
+		if (!strchr("abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._,:=+@-", *p))
 			plain = 0;
 	}
 	if (len < 3)

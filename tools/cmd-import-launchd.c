@@ -303,7 +303,8 @@ import_launchd(struct cli *cli, const struct cmd *self, int argc,
 	/* Map every file, reporting each bad one, before touching anything. */
 	for (i = 0; i < n; i++) {
 		if ((rc = map_file(files[i], &vds[i])) != 0) {
-			vds[i].vd_name[0] = '\0';	/* not a name to compare */
+			/* Not a name to compare with the others. */
+			vds[i].vd_name[0] = '\0';
 			if (bad == 0)
 				bad = rc;
 			continue;

@@ -1,9 +1,12 @@
 /*
  * cmd-remove.c: vmsched remove NAME [--force] deletes a definition. Its
  * history stays (db prune is what deletes history). Refused while the VM
- * runs unless --force, and while another VM starts --after it.
+ * runs unless --force, which has the daemon stop it first, and while
+ * another VM starts --after it.
  */
 #include "cli.h"
+
+#define FORCE_STOP_MS	(10 * 60 * 1000)	/* stop-timeout at most */
 
 static int
 remove_opt(int opt, const char *arg, void *force)
@@ -28,7 +31,13 @@ remove_vm(struct cli *cli, const struct cmd *self, int argc, char **argv)
 		return rc;
 	if ((rc = cli_open(cli)) != 0)
 		return rc;
-	rc = db_vm_remove(&cli->c_db, argv[first], force, cli->c_uid);
+	rc = db_vm_remove(&cli->c_db, argv[first], cli->c_uid);
+	if (rc == DB_LIVE && force) {
+		if ((rc = ctl_request(cli, "stop", argv + first, 1, 1,
+		    FORCE_STOP_MS)) != 0)
+			return rc;
+		rc = db_vm_remove(&cli->c_db, argv[first], cli->c_uid);
+	}
 	return rc == DB_OK ? 0 : cli_dberr(cli, rc);
 }
 

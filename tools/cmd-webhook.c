@@ -190,7 +190,8 @@ webhook_show(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	    cli, &first, NULL)) != 0)
 		return rc;
 	if (first < argc)
-		return cli_usage(self);
+		return cli_err(EX_USAGE, "webhook show: %s: unexpected",
+		    argv[first]);
 	if ((rc = cli_open(cli)) != 0)
 		return rc;
 	rc = db_webhook_get(&cli->c_db, &wh);
@@ -241,6 +242,10 @@ webhook(struct cli *cli, const struct cmd *self, int argc, char **argv)
 		return webhook_test(cli);
 	if (strcmp(argv[1], "show") == 0)
 		return webhook_show(cli, self, argc - 1, argv + 1);
+	if (strcmp(argv[1], "unset") == 0 || strcmp(argv[1], "test") == 0)
+		cli_err(0, "webhook %s: %s: unexpected", argv[1], argv[2]);
+	else
+		cli_err(0, "webhook: %s: no such subcommand", argv[1]);
 	return cli_usage(self);
 }
 

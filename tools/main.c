@@ -19,9 +19,9 @@ const struct cmd cmd_help = {
 };
 
 const struct cmd *const cmd_table[] = {
-	&cmd_add, &cmd_set, &cmd_remove, &cmd_list, &cmd_show, &cmd_log,
+	&cmd_add, &cmd_set, &cmd_remove, &cmd_list, &cmd_show, &cmd_log, &cmd_plan,
 	&cmd_enable, &cmd_disable, &cmd_start, &cmd_stop, &cmd_suspend,
-	&cmd_restart, &cmd_reset, &cmd_status, &cmd_daemon, &cmd_vmx_check,
+	&cmd_restart, &cmd_reset, &cmd_status, &cmd_daemon, &cmd_probe, &cmd_vmx_check,
 	&cmd_import_launchd, &cmd_export_launchd, &cmd_export_systemd, &cmd_webhook,
 	&cmd_events, &cmd_db, &cmd_help, NULL,
 };
@@ -44,7 +44,7 @@ usage_all(FILE *fp)
 
 	fprintf(fp, "usage: vmsched [--db PATH] [--json] COMMAND [ARGS]\n\n");
 	for (i = 0; cmd_table[i] != NULL; i++)
-		fprintf(fp, "  %-8s %s\n", cmd_table[i]->cmd_name,
+		fprintf(fp, "  %-15s %s\n", cmd_table[i]->cmd_name,
 		    cmd_table[i]->cmd_help);
 	fprintf(fp, "\nvmsched help COMMAND shows a command's arguments.\n");
 }
