@@ -186,8 +186,12 @@ struct db_log_row {
 };
 typedef int (*db_log_cb)(const struct db_log_row *row, void *arg);
 
-/* History of one VM (or all), newest first, at most limit rows, since
- * since_ms (0: all time). */
+/*
+ * History of one VM (or all), newest first, at most limit rows, since
+ * since_ms (0: all time). db_log, for people, leaves out the daemon's
+ * vm.started, vm.exited and vm.restart_scheduled events, which say again
+ * what their run row says; db_log_json has everything.
+ */
 int	 db_log(struct db *db, const char *name, int64_t since_ms, long limit,
 	    db_log_cb cb, void *arg);
 int	 db_log_json(struct db *db, const char *name, int64_t since_ms,

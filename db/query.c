@@ -192,7 +192,8 @@ db_list(struct db *db, const char *name, db_vm_cb cb, void *arg)
 	"    coalesce(detail ->> 'why', '')), ''), json_object('time', " \
 	"vms_time(time), 'vm', vm, 'kind', 'event', 'event', event, " \
 	"'detail', json(detail), 'uid', uid) " \
-	"FROM event WHERE %s time >= ?2 " \
+	"FROM event WHERE %s time >= ?2 AND (?4 = 0 OR event NOT IN " \
+	"    ('vm.started', 'vm.exited', 'vm.restart_scheduled')) " \
 	"ORDER BY 1 DESC, 4 DESC LIMIT ?3"
 
 /* LOG_SQL for one VM or all, inside wrap ("%s" or a select around it). */
@@ -227,7 +228,7 @@ db_log(struct db *db, const char *name, int64_t since_ms, long limit,
 
 	if ((sql = log_sql(name, "%s")) == NULL)
 		return db_fail(db, DB_ERR, "out of memory");
-	st = db_prep(db, sql, "tii", name, since_ms, (int64_t)limit);
+	st = db_prep(db, sql, "tiin", name, since_ms, (int64_t)limit, 1);
 	free(sql);
 	if (st == NULL)
 		return DB_ERR;
@@ -268,7 +269,8 @@ db_log_json(struct db *db, const char *name, int64_t since_ms, long limit,
 	if ((sql = log_sql(name, "SELECT json_group_array(json(j)) FROM (%s)"))
 	    == NULL)
 		return db_fail(db, DB_ERR, "out of memory");
-	rc = json_query(db, json, sql, "tii", name, since_ms, (int64_t)limit);
+	rc = json_query(db, json, sql, "tiin", name, since_ms, (int64_t)limit,
+	    0);
 	free(sql);
 	return rc;
 }

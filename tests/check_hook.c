@@ -503,7 +503,8 @@ START_TEST(outbox_queue_order_and_results)
 	ck_assert_int_eq(db_outbox_result(&db, first + 2, "pending",
 	    HOOK_FAILED, 0, "late"), DB_OK);
 	ck_assert_int_eq(count("SELECT count(*) FROM event WHERE status = "
-	    "'none' AND last_error IS NULL"), 1);
+	    "'none' AND last_error = 'HTTP 503' AND next_attempt_at IS NULL"),
+	    1);
 	ck_assert_int_eq(db_outbox_head(&db, &ev), DB_NOTFOUND);
 	ck_assert_int_eq(db_webhook_unset(&db, &cancelled), DB_NOTFOUND);
 	ck_assert_int_eq(count("SELECT count(*) FROM setting WHERE key LIKE "

@@ -87,8 +87,12 @@ log_row(const struct db_log_row *r, void *p)
 	if (r->lr_is_run)
 		describe_run(r, what, sizeof(what));
 	else if (r->lr_uid >= 0)
-		snprintf(what, sizeof(what), "%s by uid %ld %s", r->lr_event,
-		    r->lr_uid, r->lr_detail ? r->lr_detail : "");
+		/* An audit event: what changed (the whole definition is in
+		 * --json and in show). */
+		snprintf(what, sizeof(what), "%s by uid %ld%s%s", r->lr_event,
+		    r->lr_uid, strcmp(r->lr_event, "vm.changed") == 0 ? " " :
+		    "", strcmp(r->lr_event, "vm.changed") == 0 && r->lr_detail ?
+		    r->lr_detail : "");
 	else
 		/* The daemon's events repeat their run row: say the event. */
 		snprintf(what, sizeof(what), "%s%s%s", r->lr_event,

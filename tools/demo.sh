@@ -1,0 +1,67 @@
+#!/bin/sh
+# demo.sh: `make demo`. A sample fleet in a temporary database: a network
+# VM that waits for the hypervisor's vmnet file (which appears 2 s in), a
+# database VM after it, a web VM after that, and a VM that crashes at once.
+# Shows the boot plan, the boot in waves, the crasher backed off until it
+# is given up, its history, and the shutdown. Takes about 20 seconds.
+set -eu
+
+VMSCHED=${VMSCHED:-./vmsched}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/vmsched-demo.XXXXXX")
+export VMSCHED_DB="$tmp/vmsched.db"
+daemon=
+cleanup() {
+	[ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '$ vmsched %s\n' "$*"; "$VMSCHED" "$@"; }
+# wait_for SECONDS COMMAND...: poll until COMMAND succeeds.
+wait_for() {
+	n=$(($1 * 10)); shift
+	while ! "$@" >/dev/null 2>&1; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || { echo "demo: timed out: $*" >&2; exit 1; }
+		sleep 0.1
+	done
+}
+state_is() { "$VMSCHED" --json show "$1" | grep -q "\"state\":\"$2\""; }
+
+say "A sample fleet (database: $VMSCHED_DB)"
+run add vmnet --order 10 --wait-path "$tmp/vmnet-bridge-vmnet0.pid" \
+    --restart always -- sleep 3600
+run add db --order 20 --after vmnet --up-delay 1s -- sleep 3600
+run add web --order 30 --after db --restart always -- sleep 3600
+run add crasher --order 30 --backoff-initial 250ms --max-failures 5 \
+    -- sh -c 'echo "cannot open Test.vmx" >&2; exit 1'
+run list
+
+say "The boot plan: waves by order and --after, with gates"
+run plan
+
+say "Boot: vmnet waits for the hypervisor's file, the rest follow in waves"
+"$VMSCHED" daemon 2>"$tmp/daemon.log" &
+daemon=$!
+wait_for 5 state_is vmnet waiting
+run list
+echo "(the hypervisor comes up: creating vmnet-bridge-vmnet0.pid)"
+sleep 2
+touch "$tmp/vmnet-bridge-vmnet0.pid"
+wait_for 10 state_is web up
+run list
+
+say "The crasher is backed off (250ms, 500ms, 1s, 2s) and then given up"
+wait_for 20 state_is crasher failed
+run log crasher --limit 12
+
+say "Shutdown: the daemon stops the waves in reverse"
+kill -TERM "$daemon"
+wait "$daemon" || true
+daemon=
+run list
+run log --limit 8
+echo
+echo "The daemon's own log:"
+sed 's/^/  /' "$tmp/daemon.log"
