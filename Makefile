@@ -62,8 +62,9 @@ UNIT_BINS = $(UNIT:%=$(BUILD)/tests/%)
 TEST_HELPERS = $(BUILD)/tests/hook_driver
 
 # make bench: the seeder and the timer link the library; the VM it
-# supervises is a tiny static program.
-BENCH_SRCS = tools/bench-seed.c tools/bench-time.c tools/bench-vm.c
+# supervises and the fork+exec baseline are tiny static programs.
+BENCH_SRCS = tools/bench-seed.c tools/bench-time.c tools/bench-vm.c \
+	     tools/bench-forkexec.c
 BENCH_BINS = $(BENCH_SRCS:tools/%.c=$(BUILD)/tools/%)
 BENCH_RESULTS ?= $(BUILD)/bench/results.txt
 # tests/test_bench.py runs the bench quickly.
@@ -112,10 +113,11 @@ $(BUILD)/tools/bench-seed $(BUILD)/tools/bench-time: $(BUILD)/tools/%: \
     $(BUILD)/tools/%.o $(BUILD)/libvmsched.a
 	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libvmsched.a $(DEPLIBS) -lm -lpthread
 
-# Static and unsanitized whatever the build: it is the VM, not vmsched.
-$(BUILD)/tools/bench-vm: tools/bench-vm.c
+# Static and unsanitized whatever the build: they are not vmsched.
+$(BUILD)/tools/bench-vm $(BUILD)/tools/bench-forkexec: $(BUILD)/tools/%: \
+    tools/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CSTD) $(WARN) -O2 -static -o $@ tools/bench-vm.c
+	$(CC) $(CSTD) $(WARN) -O2 -static -o $@ $<
 
 deps:
 	@sh tools/deps.sh

@@ -245,10 +245,25 @@ db_open(struct db *db, const char *path, int max_version)
 	if (make_parent(path) == -1)
 		return db_fail(db, DB_CANTCREATE, "%s: cannot create its "
 		    "directory: %s", path, strerror(errno));
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
+	/*
+	 * Create the file if it is missing, but never open() and close() an
+	 * existing one: closing any descriptor of a file drops every POSIX
+	 * lock this process holds on it, SQLite's included. Another
+	 * connection of this process (the webhook sender's beside the
+	 * daemon's) would lose its shared lock, and another process closing
+	 * the database would then take itself for the last user and delete
+	 * the WAL under it: later commits vanish.
+	 */
+	if (access(path, F_OK) == -1) {
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd == -1 && errno != EEXIST)
+			return db_fail(db, DB_CANTCREATE, "%s: %s", path,
+			    strerror(errno));
+		if (fd != -1)
+			close(fd);
+	} else if (access(path, R_OK | W_OK) == -1)
 		return db_fail(db, DB_CANTCREATE, "%s: %s", path,
 		    strerror(errno));
-	close(fd);
 	if (sqlite3_open_v2(path, &db->db_h, SQLITE_OPEN_READWRITE, NULL) !=
 	    SQLITE_OK) {
 		db_fail(db, DB_CANTCREATE, "%s: %s", path,

@@ -228,18 +228,12 @@ struct driver {
 extern const struct driver driver_exec;
 
 /* supervise.c: the daemon. */
-struct hook;
 struct sched_opts {
 	const char	*so_dbpath;
 	double		 so_restart_rate;	/* fleet restarts per second */
 	double		 so_restart_burst;	/* ... allowed in a burst */
 	int		 so_max_parallel;	/* VMs between start and up */
 	const char	*so_self;		/* this binary, for probes */
-	/* The webhook sender, started and stopped with the daemon, woken
-	 * when events are written; NULL: none. */
-	struct hook	*(*so_hook_start)(const char *dbpath);
-	void		 (*so_hook_wake)(struct hook *);
-	void		 (*so_hook_stop)(struct hook *);
 };
 #define SCHED_ERR	(-1)	/* the daemon's machinery failed */
 #define SCHED_BUSY	(-2)	/* another daemon holds the database */

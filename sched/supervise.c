@@ -201,7 +201,7 @@ record(struct sched *s, struct vm *v, struct db_change *c, enum vstate state)
 		log_warnx("%s: recording %s: %s", v->v_name, c->c_state,
 		    s->s_db.db_err);
 	else if (c->c_events[0] != NULL && s->s_hook != NULL)
-		s->s_opts->so_hook_wake(s->s_hook);
+		hook_wake(s->s_hook);
 }
 
 /* Move v to state with no run change, optionally with one event. */
@@ -1150,6 +1150,8 @@ shutdown_begin(struct sched *s)
 	log_info("stopping %zu VMs, last wave first", s->s_nvms);
 	if (db_daemon_stopping(&s->s_db) != DB_OK)
 		log_warnx("%s", s->s_db.db_err);
+	else if (s->s_hook != NULL)
+		hook_wake(s->s_hook);
 	for (i = 0; i < s->s_nvms; i++) {
 		v = &s->s_vms[i];
 		v->v_boot = 0;
@@ -1266,7 +1268,7 @@ sched_daemon(const struct sched_opts *opts)
 	struct pollfd *pfd = NULL, *npfd;
 	struct vm *v;
 	unsigned char sigs[64];
-	char *slash;
+	char *slash, why[256];
 	int fds[2] = { -1, -1 }, rc = SCHED_ERR, reload_now, n, i;
 	int64_t pid_start = 0;
 	size_t k, npfd_max = 0;
@@ -1308,8 +1310,11 @@ sched_daemon(const struct sched_opts *opts)
 		log_warnx("%s", s.s_db.db_err);
 		goto done;
 	}
-	if (opts->so_hook_start != NULL)
-		s.s_hook = opts->so_hook_start(opts->so_dbpath);
+	/* The webhook sender runs for the daemon's life, webhook or not, so
+	 * `vmsched webhook set` takes effect without a restart. */
+	if ((s.s_hook = hook_start(opts->so_dbpath, why, sizeof(why))) == NULL)
+		log_warnx("webhook sender: %s (events stay in the outbox)",
+		    why);
 	log_info("daemon started, pid %ld, boot %s", (long)getpid(),
 	    s.s_boot_id);
 	reload(&s, 1);
@@ -1372,8 +1377,12 @@ sched_daemon(const struct sched_opts *opts)
 				}
 			}
 		}
-		if (reload_now || mono_ms() >= s.s_reload_at)
+		if (reload_now || mono_ms() >= s.s_reload_at) {
 			reload(&s, 0);
+			/* the CLI may have changed the webhook or queued one */
+			if (s.s_hook != NULL)
+				hook_wake(s.s_hook);
+		}
 		for (k = 0; k < s.s_nvms; k++) {
 			v = &s.s_vms[k];
 			if (v->v_deadline > 0 && v->v_deadline <= mono_ms())
@@ -1385,7 +1394,7 @@ sched_daemon(const struct sched_opts *opts)
 	rc = 0;
 done:
 	if (s.s_hook != NULL)
-		opts->so_hook_stop(s.s_hook);
+		hook_stop(s.s_hook);
 	for (k = 0; k < s.s_nvms; k++)
 		vm_def_free(&s.s_vms[k].v_def);
 	free(s.s_vms);

@@ -806,11 +806,11 @@ class LogOptions(CliCase):
         self.sql("DELETE FROM event")
         for minutes in (180, 120, 60, 10):
             self.sql("INSERT INTO event (time, event, vm, detail) VALUES "
-                     "(?, 'vm.exited', 'base', ?)",
+                     "(?, 'vm.up', 'base', ?)",
                      self.now - minutes * 60000,
                      json.dumps({"minutes": minutes}))
         self.sql("INSERT INTO event (time, event, vm, detail) VALUES "
-                 "(?, 'vm.exited', 'other', '{\"minutes\": 5}')",
+                 "(?, 'vm.up', 'other', '{\"minutes\": 5}')",
                  self.now - 5 * 60000)
 
     def minutes(self, *args):

@@ -556,10 +556,7 @@ class Delivery(WebhookCase):
         self.assertEqual((ev["status"], ev["attempts"]), ("delivered", 3))
 
 
-# The daemon-dependent checks of issue 5. They run once the daemon starts
-# the sender: remove the skip below when hook_start/hook_wake/hook_stop are
-# wired into `vmsched daemon`.
-@unittest.skip("the daemon does not start the webhook sender yet")
+# The daemon-dependent checks of issue 5: the daemon's own sender.
 @unittest.skipUnless(daemon_available(), "no vmsched daemon in this build")
 class WithDaemon(DaemonCase):
 

@@ -9,7 +9,7 @@
  * arguments give the same rows.
  *
  * usage: bench-seed [-b backoff-ms] [-e events] [-f max-failures] [-n vms]
- *            [-p policy] [-r runs] [-x prefix] DB [CMD ARG...]
+ *            [-p policy] [-r runs] [-x prefix] DB [--] [CMD ARG...]
  *
  * VMs are named PREFIX-0001... (prefix "bench") and run CMD (default
  * "true"). Prints what it wrote and how long that took.
@@ -233,7 +233,7 @@ main(int argc, char **argv)
 			fprintf(stderr, "usage: bench-seed [-b backoff-ms] "
 			    "[-e events] [-f max-failures] [-n vms] "
 			    "[-p policy] [-r runs] [-x prefix] DB "
-			    "[CMD ARG...]\n");
+			    "[--] [CMD ARG...]\n");
 			return 64;
 		}
 	}
@@ -241,6 +241,11 @@ main(int argc, char **argv)
 	argv += optind;
 	if (argc < 1)
 		errx(64, "no database given");
+	if (argc > 1 && strcmp(argv[1], "--") == 0) {
+		argv[1] = argv[0];
+		argc--;
+		argv++;
+	}
 	t0 = mono_ms();
 	if (db_open(&db, argv[0], -1) != DB_OK)
 		errx(1, "%s", db.db_err);

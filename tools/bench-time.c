@@ -6,15 +6,15 @@
  *
  *   median N CMD ARG...          run CMD N times (stdout to /dev/null):
  *                                "median min max" wall ms
- *   forkexec N CMD ARG...        the baseline: fork and exec N copies of CMD
- *                                without waiting for any, until every one
- *                                has exec'd: "ms"; then kills and reaps them
  *   daemon-up DB N LOG CMD ARG...  start CMD (vmsched daemon) with output to
  *                                LOG and poll DB until N VMs are up:
- *                                "pid ms"; the daemon is left running
+ *                                "pid ms"; the daemon is left running (or
+ *                                stopped, if no VM came up for 30 s)
  *   restart DB COUNT             COUNT times, SIGKILL an up VM's process
  *                                group and poll until its new pid is
- *                                recorded: "median p90 max count timeouts" ms
+ *                                recorded: "median p90 max done timeouts"
+ *                                (ms; "-" when none was seen in 10 s;
+ *                                gives up after three such in a row)
  *   count DB FROM TO             runs and events of [FROM, TO) Unix ms:
  *                                "runs open events first last"
  *   unrecorded DB PIDFILE        pids a VM wrote (one a line) that no run
@@ -41,7 +41,7 @@
 
 #define POLL_NS		2000000L	/* daemon-up: poll every 2 ms */
 #define RESTART_POLL_NS	100000L		/* restart: every 0.1 ms */
-#define UP_TIMEOUT_NS	(600 * 1000000000LL)
+#define STALL_NS	(30 * 1000000000LL)	/* daemon-up: no progress */
 #define RESTART_TIMEOUT_NS (10 * 1000000000LL)
 
 static int64_t
@@ -142,56 +142,6 @@ run_median(int argc, char **argv)
 	return 0;
 }
 
-static int
-run_forkexec(int argc, char **argv)
-{
-	int64_t t0, t1;
-	long n, i, bad = 0;
-	pid_t pid, pgid = 0;
-	int fds[2], status;
-	char c;
-
-	if (argc < 3)
-		errx(64, "usage: forkexec N CMD ARG...");
-	n = num(argv[1], 1, "N");
-	/* Every child holds the write end until its exec closes it: EOF
-	 * says all of them have exec'd. */
-	if (pipe(fds) == -1 || fcntl(fds[0], F_SETFD, FD_CLOEXEC) == -1 ||
-	    fcntl(fds[1], F_SETFD, FD_CLOEXEC) == -1)
-		err(1, "pipe");
-	t0 = mono_ns();
-	for (i = 0; i < n; i++) {
-		if ((pid = fork()) == -1) {
-			warn("fork");
-			break;
-		}
-		if (pid == 0) {
-			setpgid(0, pgid);
-			execv(argv[2], argv + 2);
-			_exit(127);
-		}
-		/* One process group for all, to kill them at once. */
-		setpgid(pid, pgid);
-		if (pgid == 0)
-			pgid = pid;
-	}
-	close(fds[1]);
-	while (read(fds[0], &c, 1) == -1 && errno == EINTR)
-		;
-	t1 = mono_ns();
-	close(fds[0]);
-	if (pgid != 0 && kill(-pgid, SIGKILL) == -1)
-		warn("kill");
-	while ((pid = wait(&status)) > 0 || (pid == -1 && errno == EINTR))
-		if (pid > 0 && !(WIFSIGNALED(status) &&
-		    WTERMSIG(status) == SIGKILL))
-			bad++;
-	if (i < n || bad > 0)
-		errx(1, "%ld of %ld processes did not start", n - i + bad, n);
-	printf("%.1f\n", ms(t1 - t0));
-	return 0;
-}
-
 struct up_count {
 	long	uc_up;
 };
@@ -211,8 +161,8 @@ run_daemon_up(int argc, char **argv)
 {
 	struct db db;
 	struct up_count uc;
-	int64_t t0, now;
-	long n;
+	int64_t t0, now, moved;
+	long n, last = -1;
 	pid_t pid;
 	int fd, status;
 
@@ -223,7 +173,7 @@ run_daemon_up(int argc, char **argv)
 	if ((fd = open(argv[3], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
 	    0600)) == -1)
 		err(1, "%s", argv[3]);
-	t0 = mono_ns();
+	t0 = moved = mono_ns();
 	if ((pid = fork()) == -1)
 		err(1, "fork");
 	if (pid == 0) {
@@ -240,13 +190,17 @@ run_daemon_up(int argc, char **argv)
 		now = mono_ns();
 		if (uc.uc_up >= n)
 			break;
+		if (uc.uc_up != last) {
+			last = uc.uc_up;
+			moved = now;
+		}
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			errx(1, "the daemon exited (status %d) with %ld of %ld "
-			    "VMs up; see %s", status, uc.uc_up, n, argv[3]);
-		if (now - t0 > UP_TIMEOUT_NS) {
+			    "VMs up", status, uc.uc_up, n);
+		if (now - moved > STALL_NS) {
 			kill(pid, SIGTERM);
-			errx(1, "only %ld of %ld VMs up after %.0f s", uc.uc_up,
-			    n, ms(now - t0) / 1000);
+			errx(1, "only %ld of %ld VMs up after %.0f s; daemon "
+			    "stopped", uc.uc_up, n, ms(now - t0) / 1000);
 		}
 		nap(POLL_NS);
 	}
@@ -283,7 +237,7 @@ run_restart(int argc, char **argv)
 	struct db_state st;
 	struct db db;
 	int64_t *t, t0, now;
-	long count, i, done = 0, timeouts = 0, old;
+	long count, i, done = 0, timeouts = 0, old, row = 0;
 	size_t k;
 
 	if (argc != 3)
@@ -315,24 +269,28 @@ run_restart(int argc, char **argv)
 			now = mono_ns();
 			if (st.st_pid > 0 && st.st_pid != old) {
 				t[done++] = now - t0;
+				row = 0;
 				break;
 			}
 			if (now - t0 > RESTART_TIMEOUT_NS) {
 				timeouts++;
+				row++;
 				break;
 			}
 			nap(RESTART_POLL_NS);
 		}
+		if (row == 3)
+			break;		/* three in a row: no more will come */
 		nap(5 * 1000000L);	/* let the daemon settle */
 	}
 	db_close(&db);
-	if (done == 0)
-		errx(1, "no restart was recorded within %lld s",
-		    RESTART_TIMEOUT_NS / 1000000000LL);
-	qsort(t, (size_t)done, sizeof(*t), cmp_i64);
-	printf("%.2f %.2f %.2f %ld %ld\n", ms(quantile(t, (size_t)done, 0.5)),
-	    ms(quantile(t, (size_t)done, 0.9)), ms(t[done - 1]), done,
-	    timeouts);
+	if (done > 0) {
+		qsort(t, (size_t)done, sizeof(*t), cmp_i64);
+		printf("%.2f %.2f %.2f", ms(quantile(t, (size_t)done, 0.5)),
+		    ms(quantile(t, (size_t)done, 0.9)), ms(t[done - 1]));
+	} else
+		printf("- - -");
+	printf(" %ld %ld\n", done, timeouts);
 	for (k = 0; k < nm.nm_n; k++)
 		free(nm.nm_v[k]);
 	free(nm.nm_v);
@@ -544,7 +502,7 @@ static const struct {
 	const char	*name;
 	int		(*fn)(int, char **);
 } subs[] = {
-	{ "median", run_median }, { "forkexec", run_forkexec },
+	{ "median", run_median },
 	{ "daemon-up", run_daemon_up }, { "restart", run_restart },
 	{ "count", run_count }, { "unrecorded", run_unrecorded },
 	{ "inproc", run_inproc }, { "plan", run_plan },
@@ -565,7 +523,7 @@ main(int argc, char **argv)
 					err(1, "stdout");
 				return rc;
 			}
-	fprintf(stderr, "usage: bench-time median|forkexec|daemon-up|restart|"
+	fprintf(stderr, "usage: bench-time median|daemon-up|restart|"
 	    "count|unrecorded|inproc|plan|proc ...\n");
 	return 64;
 }
