@@ -24,11 +24,15 @@
  *                                times each: "list list_json log" median ms
  *   plan DB NAME LIMIT           the query plan of vmsched log NAME --limit
  *   proc PID                     "rss_kib cpu_s" of a live process (cpu_s:
- *                                utime + stime, from schedstat when present)
+ *                                every thread's run time, from schedstat
+ *                                when the kernel keeps it, else utime +
+ *                                stime)
  */
+#include <dirent.h>
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -460,11 +464,42 @@ run_plan(int argc, char **argv)
 	return 0;
 }
 
+/* CPU seconds of every thread of pid from schedstat (ns), or -1. */
+static double
+sched_cpu(const char *pid)
+{
+	char path[PATH_MAX];
+	unsigned long long ns, sum = 0;
+	struct dirent *de;
+	DIR *dir;
+	FILE *fp;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%s/task", pid);
+	if ((dir = opendir(path)) == NULL)
+		return -1;
+	while ((de = readdir(dir)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/task/%s/schedstat", pid,
+		    de->d_name);
+		if ((fp = fopen(path, "r")) == NULL)
+			continue;	/* the thread just ended */
+		if (fscanf(fp, "%llu", &ns) == 1) {
+			sum += ns;
+			n++;
+		}
+		fclose(fp);
+	}
+	closedir(dir);
+	return n > 0 ? (double)sum / 1e9 : -1;
+}
+
 static int
 run_proc(int argc, char **argv)
 {
 	char path[64], line[512], *p;
-	unsigned long long run_ns = 0, utime = 0, stime = 0;
+	unsigned long long utime = 0, stime = 0;
 	long rss = -1, tck = sysconf(_SC_CLK_TCK);
 	double cpu;
 	FILE *fp;
@@ -478,21 +513,20 @@ run_proc(int argc, char **argv)
 		if (sscanf(line, "VmRSS: %ld kB", &rss) == 1)
 			break;
 	fclose(fp);
-	snprintf(path, sizeof(path), "/proc/%s/stat", argv[1]);
-	if ((fp = fopen(path, "r")) == NULL ||
-	    fgets(line, sizeof(line), fp) == NULL)
-		err(1, "%s", path);
-	fclose(fp);
-	/* After "pid (comm) ", field 3 on: utime and stime are 14 and 15. */
-	if ((p = strrchr(line, ')')) == NULL || sscanf(p + 2, "%*c %*d %*d "
-	    "%*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
-		errx(1, "%s: cannot parse", path);
-	cpu = (double)(utime + stime) / (double)tck;
-	snprintf(path, sizeof(path), "/proc/%s/schedstat", argv[1]);
-	if ((fp = fopen(path, "r")) != NULL) {
-		if (fscanf(fp, "%llu", &run_ns) == 1 && run_ns > 0)
-			cpu = (double)run_ns / 1e9;
+	/* Every thread's run time in ns where the kernel keeps it; else
+	 * utime + stime in clock ticks. */
+	if ((cpu = sched_cpu(argv[1])) < 0) {
+		snprintf(path, sizeof(path), "/proc/%s/stat", argv[1]);
+		if ((fp = fopen(path, "r")) == NULL ||
+		    fgets(line, sizeof(line), fp) == NULL)
+			err(1, "%s", path);
 		fclose(fp);
+		/* After "pid (comm) ": utime and stime are fields 14, 15. */
+		if ((p = strrchr(line, ')')) == NULL || sscanf(p + 2, "%*c "
+		    "%*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+		    &utime, &stime) != 2)
+			errx(1, "%s: cannot parse", path);
+		cpu = (double)(utime + stime) / (double)tck;
 	}
 	printf("%ld %.4f\n", rss, cpu);
 	return 0;

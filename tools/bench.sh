@@ -87,15 +87,13 @@ our_vms() {
 	done
 }
 
-cleanup() {
-	rc=$?
-	trap - EXIT INT TERM HUP
-	for pid in $DAEMONS; do
+# SIGKILL the processes $@ and every VM of ours. A daemon killed mid-spawn
+# may still exec one VM: wait for the daemons to be gone, then sweep twice.
+kill_all() {
+	for pid in "$@"; do
 		kill -KILL "$pid" 2>/dev/null
 	done
-	# A daemon killed mid-spawn may still exec one VM: wait for the
-	# daemons to be gone, then sweep twice.
-	for pid in $DAEMONS; do
+	for pid in "$@"; do
 		n=0
 		while ! gone "$pid" && [ $n -lt 50 ]; do
 			sleep 0.1
@@ -108,6 +106,12 @@ cleanup() {
 		done
 		[ $pass = 1 ] && sleep 0.1
 	done
+}
+
+cleanup() {
+	rc=$?
+	trap - EXIT INT TERM HUP
+	kill_all $DAEMONS
 	rm -rf "$TMP"
 	exit $rc
 }
@@ -124,9 +128,10 @@ now_ms() {
 	date +%s%3N
 }
 
-# calc EXPR: awk arithmetic, for the figures that are not integers.
+# calc EXPR [FORMAT]: awk arithmetic, for the figures that are not
+# integers.
 calc() {
-	awk "BEGIN { print $1 }"
+	awk "BEGIN { printf \"${2:-%g}\\n\", $1 }"
 }
 
 # verdict VALUE OP LIMIT: "met" or "MISSED", never a failure.
@@ -171,7 +176,7 @@ daemon_start() {
 }
 
 # SIGTERM the daemon $1 and wait (up to $2 s) for it to stop its VMs and
-# exit; SIGKILL after that.
+# exit. If it does not, kill it and every VM, and note the problem.
 daemon_stop() {
 	kill -TERM "$1" 2>/dev/null
 	n=0
@@ -180,8 +185,8 @@ daemon_stop() {
 		n=$((n + 1))
 	done
 	if ! gone "$1"; then
-		kill -KILL "$1" 2>/dev/null
-		die "daemon $1 did not stop within $2 s"
+		problem "a daemon ($3) was still running $2 s after SIGTERM"
+		kill_all "$1"
 	fi
 	wait "$1" 2>/dev/null
 	return 0
@@ -212,7 +217,7 @@ note "seeding $STORE_VMS VMs, $runs runs and $events events"
 t0=$(now_ms)
 "$TOOLS/bench-seed" -n "$STORE_VMS" -r "$runs" -e "$events" \
     "$TMP/store.db" >/dev/null || die "seeding the store failed"
-seed_s=$(calc "($(now_ms) - $t0) / 1000")
+seed_s=$(calc "($(now_ms) - $t0) / 1000" %.1f)
 name=$(printf 'bench-%04d' $((STORE_VMS / 2)))
 echo
 echo "store: $STORE_VMS VMs, $STORE_ROWS history rows ($runs runs, $events events); seeded in $seed_s s"
@@ -273,7 +278,7 @@ set -- $OUT
 DAEMON=$1
 DAEMONS="$DAEMONS $DAEMON"
 up_ms=$2
-ratio=$(calc "$up_ms / $base_ms")
+ratio=$(calc "$up_ms / $base_ms" %.2f)
 result daemon.vms "$FLEET"
 result daemon.forkexec_ms "$base_ms"
 result daemon.up_ms "$up_ms"
@@ -283,7 +288,7 @@ figure "all $FLEET up after daemon start" "$up_ms ms" "(fork+exec of $FLEET: $ba
 bt "reading /proc/$DAEMON" proc "$DAEMON"
 set -- $OUT
 rss=$1
-rss_mib=$(calc "$rss / 1024")
+rss_mib=$(calc "$rss / 1024" %.1f)
 result daemon.rss_kib "$rss"
 figure "daemon RSS with $FLEET VMs" "$rss_mib MiB" "(target < 16 MiB: $(verdict "$rss_mib" "<" 16))"
 
@@ -292,7 +297,7 @@ cpu0=$2
 sleep "$IDLE_S"
 bt "reading /proc/$DAEMON" proc "$DAEMON"
 set -- $OUT
-idle=$(calc "$2 - $cpu0")
+idle=$(calc "$2 - $cpu0" %.4f)
 result daemon.idle_s "$IDLE_S"
 result daemon.idle_cpu_s "$idle"
 figure "daemon CPU over $IDLE_S s idle" "$idle s" "(target < 0.05 s per 30 s: $(verdict "$(calc "$idle * 30 / $IDLE_S")" "<" 0.05))"
@@ -318,7 +323,7 @@ bt "reading /proc/$DAEMON" proc "$DAEMON"
 set -- $OUT
 result daemon.rss_after_restarts_kib "$1"
 note "stopping $FLEET VMs"
-daemon_stop "$DAEMON" 120
+daemon_stop "$DAEMON" 120 "$FLEET sleepers"
 rm -f "$TMP"/fleet.db*
 
 # A VM that exits 1 at once, with every default: backoff 1 s doubling.
@@ -342,7 +347,7 @@ done
 bt "counting the crasher's runs" count "$TMP/first.db" "$FIRST" "$end"
 set -- $OUT
 spawned=$1
-daemon_stop "$DAEMON" 30
+daemon_stop "$DAEMON" 30 "one crasher"
 result first.window_s "$FIRST_S"
 result first.spawns "$spawned"
 result first.expected "$expect"
@@ -359,11 +364,11 @@ end=$((FIRST + STORM_S * 1000))
 while [ "$(now_ms)" -le "$end" ]; do
 	sleep 0.2
 done
-daemon_stop "$DAEMON" 60
+daemon_stop "$DAEMON" 30 "crash storm"
 bt "counting the storm's runs" count "$TMP/storm.db" "$FIRST" "$end"
 set -- $OUT
-runs_s=$(calc "$1 / $STORM_S")
-events_s=$(calc "$3 / $STORM_S")
+runs_s=$(calc "$1 / $STORM_S" %.0f)
+events_s=$(calc "$3 / $STORM_S" %.0f)
 bt "counting the storm's runs" count "$TMP/storm.db" 0 9999999999999
 set -- $OUT
 open=$2

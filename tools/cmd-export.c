@@ -11,42 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#ifdef __APPLE__
-#include <mach-o/dyld.h>
-#endif
 
 #include "cli.h"
 
 #define DEFAULT_LABEL	"org.vmsched.daemon"
 #define DEFAULT_LOG	"/var/log/vmsched.log"
 #define STOP_MARGIN_S	30	/* the daemon's own shutdown, on top */
-
-/* The absolute path of the running binary into buf (PATH_MAX bytes). */
-static int
-self_path(char *buf, size_t len)
-{
-#ifdef __APPLE__
-	char raw[PATH_MAX];
-	uint32_t size = sizeof(raw);
-
-	if (len < PATH_MAX || _NSGetExecutablePath(raw, &size) != 0) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return realpath(raw, buf) == NULL ? -1 : 0;
-#else
-	ssize_t n;
-
-	if ((n = readlink("/proc/self/exe", buf, len - 1)) == -1)
-		return -1;
-	if ((size_t)n >= len - 1) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	buf[n] = '\0';
-	return 0;
-#endif
-}
 
 /*
  * Open the database and find what the unit runs: this binary and the
@@ -59,7 +29,7 @@ prepare(struct cli *cli, char *exe, char *dbpath, int64_t *stop_s,
 {
 	int rc, unbounded;
 
-	if (self_path(exe, PATH_MAX) == -1)
+	if (cli_self_path(exe, PATH_MAX) == -1)
 		return cli_err(EX_OSERR, "cannot find this vmsched's own "
 		    "path: %s", strerror(errno));
 	if ((rc = cli_open(cli)) != 0)

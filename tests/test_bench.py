@@ -1,0 +1,149 @@
+"""make bench, smoke-tested (issue 2 item 9, issue 3 item 9): tools/bench.sh
+with BENCH_QUICK=1 on the built binaries prints every figure next to its
+target, writes every key of the results file, finds no unrecorded exit,
+exits 0, and leaves no process and no temporary file behind -- also when it
+is interrupted half way."""
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import unittest
+
+from vmtest import VMSCHED, wait_for
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "tools", "bench.sh")
+
+
+def tool_dir():
+    """Where bench-seed and friends were built: $BENCH_TOOLS (the Makefile
+    sets it), else beside the binary under test, else the plain build."""
+    if os.environ.get("BENCH_TOOLS"):
+        return os.environ["BENCH_TOOLS"]
+    beside = os.path.join(os.path.dirname(os.path.abspath(VMSCHED)), "tools")
+    if os.path.exists(os.path.join(beside, "bench-seed")):
+        return beside
+    return os.path.join(ROOT, "build", "plain", "tools")
+
+
+TOOLS = tool_dir()
+HELPERS = ("bench-seed", "bench-time", "bench-vm", "bench-forkexec")
+
+# What the quick bench must print: every figure, with its target.
+FIGURES = (
+    "vmsched list ", "vmsched list --json", "vmsched log bench-0050 --limit 50",
+    "for scale: vmsched help", "for scale: the same queries in one process",
+    "SEARCH run USING INDEX run_vm_started",
+    "SEARCH event USING INDEX event_vm_time",
+    "all 100 up after daemon start", "fork+exec of 100",
+    "daemon RSS with 100 VMs", "daemon CPU over 3 s idle",
+    "restart latency, median of 10", "spawns in its first 5 s",
+    "crash storm, 20 VMs, 3 s: history", "crash storm: exits not recorded",
+)
+TARGETS = ("target < 20 ms", "target <= 2x", "target < 16 MiB",
+           "target < 0.05 s per 30 s", "target < 5 ms", "target 0")
+# Keys of the results file whose values are numbers.
+NUMBERS = (
+    "store.list.median_ms", "store.list_json.median_ms", "store.log.median_ms",
+    "store.startup_ms", "store.inproc.list_ms", "daemon.forkexec_ms",
+    "daemon.up_ms", "daemon.up_ratio", "daemon.rss_kib", "daemon.idle_cpu_s",
+    "daemon.restart.median_ms", "first.spawns", "storm.runs_per_s",
+    "storm.spawned", "storm.runs",
+)
+
+
+class Bench(unittest.TestCase):
+
+    def setUp(self):
+        for name in HELPERS:
+            path = os.path.join(TOOLS, name)
+            self.assertTrue(os.access(path, os.X_OK),
+                            "%s not built (make integration builds it)" % path)
+        # The bench makes its temporary directory in TMPDIR: ours.
+        self.tmp = tempfile.mkdtemp(prefix="vmsched-test-bench-")
+        self.results = os.path.join(self.tmp, "results.txt")
+        self.env = dict(os.environ, BENCH_QUICK="1", TMPDIR=self.tmp)
+
+    def tearDown(self):
+        for pid in self.leftovers():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def leftovers(self):
+        """Live processes that run from, or name, our TMPDIR: the daemons
+        (--db there) and the VMs (the bench's copy of bench-vm)."""
+        found = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit() or int(entry) == os.getpid():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % entry, "rb") as f:
+                    cmdline = f.read()
+                exe = os.readlink("/proc/%s/exe" % entry)
+            except OSError:
+                continue        # gone, or a zombie
+            if self.tmp.encode() in cmdline or exe.startswith(self.tmp):
+                found.append(int(entry))
+        return found
+
+    def bench(self):
+        return [VMSCHED, TOOLS, self.results]
+
+    def test_quick_bench_prints_every_figure(self):
+        proc = subprocess.run(["sh", BENCH] + self.bench(), env=self.env,
+                              capture_output=True, text=True, timeout=240)
+        report = proc.stdout + proc.stderr
+        self.assertEqual(proc.returncode, 0, report)
+        for figure in FIGURES:
+            self.assertIn(figure, proc.stdout, report)
+        for target in TARGETS:
+            self.assertIn(target, proc.stdout, report)
+        with open(self.results) as f:
+            results = dict(line.split(" ", 1) for line in f.read().split("\n")
+                           if line)
+        for key in NUMBERS:
+            self.assertIn(key, results, results)
+            float(results[key].strip())
+        self.assertEqual(results["store.log_plan_uses_indexes"], "yes")
+        self.assertEqual(results["daemon.restart.timeouts"], "0")
+        self.assertEqual(results["storm.unrecorded"], "0")
+        self.assertGreater(int(results["storm.spawned"]), 0)
+        # A crasher with the defaults: starts at 0, 1 and 3 s in 5 s.
+        self.assertEqual(results["first.spawns"], "3", report)
+        # Only the results file is left; no process either.
+        self.assertEqual(os.listdir(self.tmp), ["results.txt"])
+        self.assertEqual(self.leftovers(), [])
+
+    def test_interrupted_bench_leaves_nothing(self):
+        bench = subprocess.Popen(["sh", BENCH] + self.bench(), env=self.env,
+                                 stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE, text=True)
+        try:
+            # Interrupt it once the daemon runs its fleet.
+            def fleet_up():
+                if bench.poll() is not None:
+                    return True
+                if not os.path.exists(self.results):
+                    return False
+                with open(self.results) as f:
+                    return "daemon.up_ms" in f.read() and self.leftovers()
+            wait_for(fleet_up, timeout=120, interval=0.05,
+                     what="the bench's daemon to bring its fleet up")
+            self.assertIsNone(bench.poll(), bench.stderr.read())
+            bench.send_signal(signal.SIGTERM)
+            bench.wait(timeout=120)
+        finally:
+            if bench.poll() is None:
+                bench.kill()
+                bench.wait()
+        self.assertEqual(bench.returncode, 143, bench.stderr.read())
+        self.assertEqual(self.leftovers(), [])
+        self.assertEqual(os.listdir(self.tmp), ["results.txt"])
+
+
+if __name__ == "__main__":
+    unittest.main()
