@@ -134,6 +134,7 @@ class Bench(unittest.TestCase):
             wait_for(fleet_up, timeout=120, interval=0.05,
                      what="the bench's daemon to bring its fleet up")
             self.assertIsNone(bench.poll(), bench.stderr.read())
+            import sys, time; print("DEBUG sending TERM", time.time(), open(self.results).read().split("\n")[-2], file=sys.stderr)
             bench.send_signal(signal.SIGTERM)
             bench.wait(timeout=120)
         finally:

@@ -3,15 +3,18 @@
 # VM that waits for the hypervisor's vmnet file (which appears 2 s in), a
 # database VM after it, a web VM after that, and a VM that crashes at once.
 # Shows the boot plan, the boot in waves, the crasher backed off until it
-# is given up, its history, and the shutdown. Takes about 20 seconds.
+# is given up, its history, the events arriving at a webhook receiver on
+# 127.0.0.1, and the shutdown. Takes about 20 seconds.
 set -eu
 
 VMSCHED=${VMSCHED:-./vmsched}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vmsched-demo.XXXXXX")
 export VMSCHED_DB="$tmp/vmsched.db"
 daemon=
+receiver=
 cleanup() {
 	[ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" || true
+	[ -n "$receiver" ] && kill "$receiver" 2>/dev/null || true
 	rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
@@ -34,12 +37,20 @@ run add vmnet --order 10 --wait-path "$tmp/vmnet-bridge-vmnet0.pid" \
     --restart always -- sleep 3600
 run add db --order 20 --after vmnet --up-delay 1s -- sleep 3600
 run add web --order 30 --after db --restart always -- sleep 3600
-run add crasher --order 30 --backoff-initial 250ms --max-failures 5 \
+run add crasher --order 30 --up-delay 1s --backoff-initial 250ms --max-failures 5 \
     -- sh -c 'echo "cannot open Test.vmx" >&2; exit 1'
 run list
 
 say "The boot plan: waves by order and --after, with gates"
 run plan
+
+say "A webhook receiver on 127.0.0.1 (tests/webhook_receiver.py)"
+python3 tests/webhook_receiver.py --log "$tmp/hooks.jsonl" \
+    --port-file "$tmp/port" >/dev/null &
+receiver=$!
+wait_for 5 test -s "$tmp/port"
+run webhook set "http://127.0.0.1:$(cat "$tmp/port")/hook" --secret demo \
+    --events 'vm.up,vm.failed,vm.blocked,scheduler.*'
 
 say "Boot: vmnet waits for the hypervisor's file, the rest follow in waves"
 "$VMSCHED" daemon 2>"$tmp/daemon.log" &
@@ -55,6 +66,18 @@ run list
 say "The crasher is backed off (250ms, 500ms, 1s, 2s) and then given up"
 wait_for 20 state_is crasher failed
 run log crasher --limit 12
+
+say "Events that reached the webhook receiver (signed, in order)"
+wait_for 10 grep -q '"X-Vmsched-Event": "vm.failed"' "$tmp/hooks.jsonl"
+# shellcheck disable=SC2016
+python3 -c 'import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    b = json.loads(r["body"])
+    vm = (b.get("vm") or {}).get("name", "-")
+    print("  #%-3s %-20s %-8s %s" % (b["id"], b["event"], vm,
+          r["headers"].get("X-Vmsched-Signature-256", "")[:23] + "..."))
+' "$tmp/hooks.jsonl"
 
 say "Shutdown: the daemon stops the waves in reverse"
 kill -TERM "$daemon"
