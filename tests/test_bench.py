@@ -130,7 +130,9 @@ class Bench(unittest.TestCase):
                 if not os.path.exists(self.results):
                     return False
                 with open(self.results) as f:
-                    return "daemon.up_ms" in f.read() and self.leftovers()
+                    r = f.read()
+                    import sys; print("DEBUG", "daemon.up_ms" in r, len(self.leftovers()), self.tmp, file=sys.stderr)
+                    return "daemon.up_ms" in r and self.leftovers()
             wait_for(fleet_up, timeout=120, interval=0.05,
                      what="the bench's daemon to bring its fleet up")
             self.assertIsNone(bench.poll(), bench.stderr.read())

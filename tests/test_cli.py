@@ -303,6 +303,17 @@ class Refusals(CliCase):
         self.refused(64, "list", "--bogus", want="--bogus")
         self.refused(64, "--bogus", "list", want="--bogus")
 
+    def test_abbreviated_options_refused(self):
+        # getopt_long would take --disable for --disabled, --for for --force
+        self.refused(64, "add", "new", "--disable", "--", "/bin/true",
+                     want="unknown option --disable")
+        self.refused(64, "remove", "base", "--for",
+                     want="unknown option --for")
+        self.refused(64, "set", "base", "--ord=5", want="--ord")
+        # a value that looks like an option is still a value
+        self.refused(64, "set", "base", "--cwd", "--weird",
+                     want="must be an absolute path")
+
     def test_missing_dashdash(self):
         self.refused(64, "add", "new", "/bin/true", want="--")
         self.refused(64, "add", "new", "--order", "5", want="--")

@@ -131,14 +131,53 @@ cli_dberr(struct cli *cli, int status)
 	return EX_SOFTWARE;
 }
 
+/*
+ * getopt_long takes any unambiguous abbreviation (--for for --force): find
+ * the first long option that is not spelled out in full, or NULL.
+ */
+static const char *
+abbreviated(int argc, char **argv, const struct option *longopts,
+    int stop_at_operand)
+{
+	const struct option *o;
+	size_t len;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return NULL;
+		if (strncmp(argv[i], "--", 2) != 0) {
+			if (stop_at_operand)
+				return NULL;
+			continue;
+		}
+		len = strcspn(argv[i] + 2, "=");
+		for (o = longopts; o != NULL && o->name != NULL; o++)
+			if (strlen(o->name) == len &&
+			    strncmp(o->name, argv[i] + 2, len) == 0)
+				break;
+		if (o == NULL || o->name == NULL)
+			return argv[i];
+		if (o->has_arg == required_argument && argv[i][2 + len] == '\0')
+			i++;	/* its value, whatever it looks like */
+	}
+	return NULL;
+}
+
 int
 cli_options(const struct cmd *cmd, int argc, char **argv,
     const struct option *longopts,
     int (*fn)(int opt, const char *arg, void *), void *arg,
     int *optind_out, int *dashdash)
 {
+	const char *bad;
 	int opt, rc;
 
+	if ((bad = abbreviated(argc, argv, longopts, dashdash != NULL)) !=
+	    NULL) {
+		cli_err(0, "%s: unknown option %s", cmd->cmd_name, bad);
+		return cli_usage(cmd);
+	}
 	opterr = 0;
 	optind = 0;	/* glibc: start afresh */
 	/* Options may follow operands, unless "--" matters to the command:

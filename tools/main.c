@@ -109,6 +109,7 @@ main(int argc, char *argv[])
 		}
 	}
 	if (optind >= argc) {
+		cli_err(0, "no command given");
 		usage_all(stderr);
 		return EX_USAGE;
 	}
