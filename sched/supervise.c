@@ -611,14 +611,11 @@ vm_exited(struct sched *s, struct vm *v, int code, int sig, int reason,
 
 	if (s->s_shutdown)
 		return;
-	if (next == VS_STARTING)
-		vm_start(s, v, 1);
-	else if (next == VS_BACKOFF) {
-		if (d.d_delay_ms == 0)
-			vm_start(s, v, 1);
-		else
-			v->v_deadline = now + d.d_delay_ms;
-	}
+	/* Even a zero delay goes through the deadline pass, never a start
+	 * from inside reap(): a VM that exits at once would keep the loop
+	 * reaping and starting it, deaf to signals and to other exits. */
+	if (next == VS_STARTING || next == VS_BACKOFF)
+		v->v_deadline = now + (next == VS_BACKOFF ? d.d_delay_ms : 0);
 }
 
 /* Ask v's process to end: stop (then SIGKILL after the timeout) or suspend. */
@@ -1102,6 +1099,7 @@ vm_due(struct sched *s, struct vm *v)
 	v->v_deadline = 0;
 	switch (v->v_state) {
 	case VS_BACKOFF:
+	case VS_STARTING:
 		vm_start(s, v, 1);
 		break;
 	case VS_STOPPING:
