@@ -11,12 +11,12 @@
 
 /*
  * A VM with its state: the definition v, its state s, its last ended run r
- * and its current run c.
+ * (kept in vm_state by the daemon, so list reads one row per VM rather
+ * than searching each VM's history) and its current run c.
  */
 #define LIST_FROM \
 	"FROM vm v JOIN vm_state s ON s.vm_id = v.id " \
-	"LEFT JOIN run r ON r.id = (SELECT id FROM run WHERE vm = v.name " \
-	"    AND ended_at IS NOT NULL ORDER BY started_at DESC LIMIT 1) " \
+	"LEFT JOIN run r ON r.id = s.last_run_id " \
 	"LEFT JOIN run c ON c.id = s.run_id AND s.pid IS NOT NULL "
 
 /* The keys list --json promises, then more of them for show. */

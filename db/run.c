@@ -84,13 +84,16 @@ sup_change(struct db *db, void *arg)
 	    "pid = nullif(?5, -1), pid_start = CASE WHEN ?5 = -1 THEN NULL "
 	    "ELSE ?6 END, run_id = CASE WHEN ?5 = -1 THEN NULL ELSE ?7 END, "
 	    "failures = ?8, restarts = ?9, next_start_at = nullif(?10, 0), "
+	    "last_run_id = CASE WHEN ?13 THEN ?7 ELSE last_run_id END, "
 	    "boot_id = coalesce(?11, boot_id), "
 	    "handled = CASE WHEN ?12 < 0 THEN handled ELSE ?12 END, "
 	    "pending = CASE WHEN ?12 < 0 THEN pending ELSE NULL END "
-	    "WHERE vm_id = ?1", "ittiiiinniti",
+	    "WHERE vm_id = ?1", "ittiiiinnitin",
 	    c->c_vm_id, c->c_state, c->c_why, c->c_at, (int64_t)c->c_pid,
 	    c->c_pid_start, c->c_run_id, c->c_failures, c->c_restarts,
-	    c->c_next_start_at, c->c_boot_id, c->c_handled) != DB_OK)
+	    c->c_next_start_at, c->c_boot_id, c->c_handled,
+	    c->c_run == CHANGE_RUN_CLOSE || c->c_run == CHANGE_RUN_ONESHOT) !=
+	    DB_OK)
 		return DB_ERR;
 	if (c->c_events[0] == NULL)
 		return DB_OK;

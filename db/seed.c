@@ -111,7 +111,12 @@ db_seed_end(struct db_seed *sd, int commit)
 	sqlite3_finalize(sd->sd_run);
 	sqlite3_finalize(sd->sd_event);
 	sd->sd_run = sd->sd_event = NULL;
-	if (commit && db_exec(db, "COMMIT", "") != DB_OK)
+	/* Each VM's last ended run, as the daemon keeps it. */
+	if (commit && (db_exec(db, "UPDATE vm_state SET last_run_id = "
+	    "(SELECT r.id FROM vm v, run r WHERE v.id = vm_state.vm_id AND "
+	    "r.vm = v.name AND r.ended_at IS NOT NULL ORDER BY r.started_at "
+	    "DESC LIMIT 1)", "") != DB_OK || db_exec(db, "COMMIT", "") !=
+	    DB_OK))
 		rc = DB_ERR;
 	if (!commit || rc != DB_OK)
 		sqlite3_exec(db->db_h, "ROLLBACK", NULL, NULL, NULL);

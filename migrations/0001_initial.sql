@@ -91,6 +91,7 @@ CREATE TABLE vm_state (
 	pid           INTEGER,
 	pid_start     INTEGER,
 	run_id        INTEGER REFERENCES run(id) ON DELETE SET NULL,
+	last_run_id   INTEGER REFERENCES run(id) ON DELETE SET NULL, -- last ended
 	failures      INTEGER NOT NULL DEFAULT 0,   -- consecutive
 	restarts      INTEGER NOT NULL DEFAULT 0,   -- total
 	next_start_at INTEGER,            -- backoff deadline

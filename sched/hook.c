@@ -26,6 +26,7 @@
  * hook_test sends one webhook.test event the same way, synchronously, for
  * vmsched webhook test.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -58,6 +59,90 @@ struct hook_conn {
 	char		 hc_answer[HOOK_ANSWER_MAX + 1];	/* body start */
 	size_t		 hc_answer_len;
 };
+
+/*
+ * libcurl is loaded with dlopen the first time it is needed (the daemon's
+ * sender, `webhook set` checking a URL, `webhook test`), not linked: its
+ * thirty-odd shared libraries cost every vmsched command about 20 ms of
+ * start-up on a small host (`vmsched help` took 30 ms linked, 10 ms not),
+ * and most commands never touch the network. The table is process-wide,
+ * like the library it points into; it is filled once and only read after.
+ */
+static struct {
+	CURLcode	 (*global_init)(long);
+	CURL		*(*easy_init)(void);
+	CURLcode	 (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode	 (*easy_perform)(CURL *);
+	CURLcode	 (*easy_getinfo)(CURL *, CURLINFO, ...);
+	const char	*(*easy_strerror)(CURLcode);
+	void		 (*easy_cleanup)(CURL *);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void		 (*slist_free_all)(struct curl_slist *);
+	CURLU		*(*url)(void);
+	CURLUcode	 (*url_set)(CURLU *, CURLUPart, const char *,
+			    unsigned int);
+	CURLUcode	 (*url_get)(const CURLU *, CURLUPart, char **,
+			    unsigned int);
+	void		 (*url_cleanup)(CURLU *);
+	void		 (*free)(void *);
+	const char	*error;		/* why loading failed, or NULL */
+} lc;
+static pthread_once_t lc_once = PTHREAD_ONCE_INIT;
+
+static void
+lc_load(void)
+{
+#if defined(__APPLE__)
+	static const char *const names[] = { "libcurl.4.dylib", NULL };
+#else
+	static const char *const names[] = { "libcurl.so.4", "libcurl.so",
+	    NULL };
+#endif
+	static const struct {
+		const char	*sym;
+		void		**slot;
+	} syms[] = {
+		{ "curl_global_init", (void **)&lc.global_init },
+		{ "curl_easy_init", (void **)&lc.easy_init },
+		{ "curl_easy_setopt", (void **)&lc.easy_setopt },
+		{ "curl_easy_perform", (void **)&lc.easy_perform },
+		{ "curl_easy_getinfo", (void **)&lc.easy_getinfo },
+		{ "curl_easy_strerror", (void **)&lc.easy_strerror },
+		{ "curl_easy_cleanup", (void **)&lc.easy_cleanup },
+		{ "curl_slist_append", (void **)&lc.slist_append },
+		{ "curl_slist_free_all", (void **)&lc.slist_free_all },
+		{ "curl_url", (void **)&lc.url },
+		{ "curl_url_set", (void **)&lc.url_set },
+		{ "curl_url_get", (void **)&lc.url_get },
+		{ "curl_url_cleanup", (void **)&lc.url_cleanup },
+		{ "curl_free", (void **)&lc.free },
+	};
+	void *h = NULL;
+	size_t i;
+
+	for (i = 0; names[i] != NULL && h == NULL; i++)
+		h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL) {
+		lc.error = "libcurl is not installed";
+		return;
+	}
+	for (i = 0; i < sizeof(syms) / sizeof(syms[0]); i++)
+		if ((*syms[i].slot = dlsym(h, syms[i].sym)) == NULL) {
+			lc.error = "libcurl is too old (no curl_url)";
+			return;
+		}
+	if (lc.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		lc.error = "libcurl did not initialize";
+}
+
+/* Load libcurl once; 0, or -1 with why. */
+static int
+lc_ready(const char **why)
+{
+	pthread_once(&lc_once, lc_load);
+	*why = lc.error;
+	return lc.error == NULL ? 0 : -1;
+}
 
 struct hook {
 	pthread_t	 h_thread;
@@ -107,28 +192,30 @@ hook_url_check(const char *url, const char **why)
 		*why = "the URL has no host";
 		return -1;
 	}
-	if ((u = curl_url()) == NULL) {
+	if (lc_ready(why) == -1)
+		return -1;
+	if ((u = lc.url()) == NULL) {
 		*why = "out of memory";
 		return -1;
 	}
-	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) !=
+	if (lc.url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) !=
 	    CURLUE_OK)
 		goto done;
-	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	if (lc.url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)) {
 		*why = "the URL must start with http:// or https://";
 		goto done;
 	}
-	if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	if (lc.url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
 	    host[0] == '\0') {
 		*why = "the URL has no host";
 		goto done;
 	}
 	rc = 0;
 done:
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
+	lc.free(scheme);
+	lc.free(host);
+	lc.url_cleanup(u);
 	return rc;
 }
 
@@ -164,7 +251,7 @@ static void
 conn_free(struct hook_conn *hc)
 {
 	if (hc->hc_curl != NULL)
-		curl_easy_cleanup(hc->hc_curl);
+		lc.easy_cleanup(hc->hc_curl);
 	hc->hc_curl = NULL;
 }
 
@@ -172,6 +259,7 @@ conn_free(struct hook_conn *hc)
 static int
 conn_init(struct hook_conn *hc, atomic_int *stop, char *err, size_t errlen)
 {
+	const char *why;
 	CURL *c;
 	int rc;
 
@@ -180,30 +268,33 @@ conn_init(struct hook_conn *hc, atomic_int *stop, char *err, size_t errlen)
 	if (gethostname(hc->hc_host, sizeof(hc->hc_host)) == -1)
 		snprintf(hc->hc_host, sizeof(hc->hc_host), "localhost");
 	hc->hc_host[sizeof(hc->hc_host) - 1] = '\0';
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
-	    (c = hc->hc_curl = curl_easy_init()) == NULL) {
+	if (lc_ready(&why) == -1) {
+		snprintf(err, errlen, "webhook: %s", why);
+		return -1;
+	}
+	if ((c = hc->hc_curl = lc.easy_init()) == NULL) {
 		snprintf(err, errlen, "webhook: cannot initialize libcurl");
 		return -1;
 	}
-	rc = curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	rc |= curl_easy_setopt(c, CURLOPT_USERAGENT,
+	rc = lc.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	rc |= lc.easy_setopt(c, CURLOPT_USERAGENT,
 	    "vmsched/" VMSCHED_VERSION);
 #if LIBCURL_VERSION_NUM >= 0x075500
-	rc |= curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	rc |= lc.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
-	rc |= curl_easy_setopt(c, CURLOPT_PROTOCOLS,
+	rc |= lc.easy_setopt(c, CURLOPT_PROTOCOLS,
 	    (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-	rc |= curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	rc |= curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	rc |= curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	rc |= curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-	rc |= curl_easy_setopt(c, CURLOPT_ERRORBUFFER, hc->hc_errbuf);
-	rc |= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, conn_write);
-	rc |= curl_easy_setopt(c, CURLOPT_WRITEDATA, hc);
-	rc |= curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-	rc |= curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, conn_progress);
-	rc |= curl_easy_setopt(c, CURLOPT_XFERINFODATA, stop);
+	rc |= lc.easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	rc |= lc.easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	rc |= lc.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	rc |= lc.easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	rc |= lc.easy_setopt(c, CURLOPT_ERRORBUFFER, hc->hc_errbuf);
+	rc |= lc.easy_setopt(c, CURLOPT_WRITEFUNCTION, conn_write);
+	rc |= lc.easy_setopt(c, CURLOPT_WRITEDATA, hc);
+	rc |= lc.easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	rc |= lc.easy_setopt(c, CURLOPT_XFERINFOFUNCTION, conn_progress);
+	rc |= lc.easy_setopt(c, CURLOPT_XFERINFODATA, stop);
 	if (rc != CURLE_OK) {
 		snprintf(err, errlen, "webhook: libcurl refused an option");
 		conn_free(hc);
@@ -220,8 +311,8 @@ header(struct curl_slist *list, const char *name, const char *value)
 	char line[256];
 
 	snprintf(line, sizeof(line), "%s: %s", name, value);
-	if ((next = curl_slist_append(list, line)) == NULL)
-		curl_slist_free_all(list);
+	if ((next = lc.slist_append(list, line)) == NULL)
+		lc.slist_free_all(list);
 	return next;
 }
 
@@ -254,7 +345,7 @@ conn_post(struct hook_conn *hc, const struct db_webhook *wh,
 	if (hdrs != NULL && wh->wh_secret != NULL) {
 		if (hook_sign(wh->wh_secret, strlen(wh->wh_secret), body, len,
 		    hex) == -1) {
-			curl_slist_free_all(hdrs);
+			lc.slist_free_all(hdrs);
 			snprintf(ht->ht_error, sizeof(ht->ht_error),
 			    "cannot compute the signature");
 			return -1;
@@ -263,7 +354,7 @@ conn_post(struct hook_conn *hc, const struct db_webhook *wh,
 		hdrs = header(hdrs, "X-Vmsched-Signature-256", sig);
 	}
 	if (hdrs != NULL)
-		hdrs = curl_slist_append(hdrs, "Expect:");
+		hdrs = lc.slist_append(hdrs, "Expect:");
 	if (hdrs == NULL) {
 		snprintf(ht->ht_error, sizeof(ht->ht_error), "out of memory");
 		return -1;
@@ -272,30 +363,30 @@ conn_post(struct hook_conn *hc, const struct db_webhook *wh,
 	hc->hc_errbuf[0] = '\0';
 	hc->hc_answer[0] = '\0';
 	hc->hc_answer_len = 0;
-	curl_easy_setopt(c, CURLOPT_URL, wh->wh_url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(timeout <
+	lc.easy_setopt(c, CURLOPT_URL, wh->wh_url);
+	lc.easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	lc.easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	lc.easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	lc.easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout);
+	lc.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(timeout <
 	    HOOK_CONNECT_TIMEOUT_MS ? timeout : HOOK_CONNECT_TIMEOUT_MS));
-	res = curl_easy_perform(c);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
-	curl_slist_free_all(hdrs);
+	res = lc.easy_perform(c);
+	lc.easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+	lc.slist_free_all(hdrs);
 	if (res == CURLE_ABORTED_BY_CALLBACK && hc->hc_stop != NULL &&
 	    atomic_load(hc->hc_stop))
 		return 1;
 	if (res != CURLE_OK) {
 		ht->ht_timeout = res == CURLE_OPERATION_TIMEDOUT;
 		snprintf(ht->ht_error, sizeof(ht->ht_error), "%s",
-		    hc->hc_errbuf[0] ? hc->hc_errbuf : curl_easy_strerror(res));
+		    hc->hc_errbuf[0] ? hc->hc_errbuf : lc.easy_strerror(res));
 		return 0;
 	}
 	while (hc->hc_answer_len > 0 &&
 	    hc->hc_answer[hc->hc_answer_len - 1] == ' ')
 		hc->hc_answer[--hc->hc_answer_len] = '\0';
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &ht->ht_status);
-	if (curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &after) == CURLE_OK &&
+	lc.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &ht->ht_status);
+	if (lc.easy_getinfo(c, CURLINFO_RETRY_AFTER, &after) == CURLE_OK &&
 	    after > 0)
 		ht->ht_retry_after_ms = (int64_t)after * 1000;
 	if (ht->ht_status < 200 || ht->ht_status > 299)

@@ -444,6 +444,11 @@ class Output(CliCase):
                  "signal, reason, detail, rule, failures, delay_ms) "
                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", vm, started,
                  ended, pid, code, sig, reason, detail, rule, failures, delay)
+        # as the daemon does when it closes a run
+        self.sql("UPDATE vm_state SET last_run_id = (SELECT r.id FROM run r "
+                 "WHERE r.vm = ? AND r.ended_at IS NOT NULL ORDER BY "
+                 "r.started_at DESC LIMIT 1) WHERE vm_id = (SELECT id FROM "
+                 "vm WHERE name = ?)", vm, vm)
 
     def test_list_table_aligned(self):
         self.add("a-much-longer-name", "--order", "5", "--restart", "always")
