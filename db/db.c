@@ -460,18 +460,15 @@ db_int(struct db *db, int64_t *out, const char *sql, const char *types, ...)
 }
 
 int
-db_text(struct db *db, char **out, const char *sql, const char *types, ...)
+db_textv(struct db *db, char **out, const char *sql, const char *types,
+    va_list ap)
 {
 	sqlite3_stmt *st;
 	const unsigned char *s;
-	va_list ap;
 	int rc;
 
 	*out = NULL;
-	va_start(ap, types);
-	st = db_prepv(db, sql, types, ap);
-	va_end(ap);
-	if (st == NULL)
+	if ((st = db_prepv(db, sql, types, ap)) == NULL)
 		return DB_ERR;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && (s = sqlite3_column_text(st, 0)) != NULL &&
@@ -483,4 +480,16 @@ db_text(struct db *db, char **out, const char *sql, const char *types, ...)
 	if (rc == SQLITE_ROW)
 		return DB_OK;
 	return rc == SQLITE_DONE ? DB_NOTFOUND : DB_ERR;
+}
+
+int
+db_text(struct db *db, char **out, const char *sql, const char *types, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, types);
+	rc = db_textv(db, out, sql, types, ap);
+	va_end(ap);
+	return rc;
 }

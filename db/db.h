@@ -82,6 +82,8 @@ int	 db_int(struct db *db, int64_t *out, const char *sql,
 	    const char *types, ...);
 int	 db_text(struct db *db, char **out, const char *sql,
 	    const char *types, ...);
+int	 db_textv(struct db *db, char **out, const char *sql,
+	    const char *types, va_list ap);
 /* Record a printf-style message in db->db_err; returns status. */
 int	 db_fail(struct db *db, int status, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));

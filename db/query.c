@@ -74,28 +74,17 @@ static int
 json_query(struct db *db, char **json, const char *sql, const char *types,
     ...)
 {
-	sqlite3_stmt *st;
-	const char *s;
 	va_list ap;
 	int rc;
 
-	*json = NULL;
 	va_start(ap, types);
-	st = db_prepv(db, sql, types, ap);
+	rc = db_textv(db, json, sql, types, ap);
 	va_end(ap);
-	if (st == NULL)
-		return DB_ERR;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && (s = (const char *)sqlite3_column_text(st, 0)))
-		*json = strdup(s);
-	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		db_fail(db, DB_ERR, "%s", sqlite3_errmsg(db->db_h));
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return DB_ERR;
-	if (*json == NULL)
-		return db_fail(db, DB_NOTFOUND, "no such VM");
-	return DB_OK;
+	if (rc == DB_OK && *json == NULL)
+		rc = DB_NOTFOUND;
+	if (rc == DB_NOTFOUND)
+		db_fail(db, DB_NOTFOUND, "no such VM");
+	return rc;
 }
 
 int
