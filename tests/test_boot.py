@@ -138,7 +138,7 @@ class Order(DaemonCase):
         self.assertEqual(self.show("app")["why"], "after db, which is failed")
         self.assertEqual(self.runs("app"), [])
         self.assertIn("vm.blocked", self.events("app"))
-        self.assertIn(b"blocked", self.ok("list").out)
+        self.assertIn(b"blocked: after db, which is failed", self.ok("list").out)
         # A blocked VM does not hold back later groups.
         self.wait_state("other", "up")
         # Once db is fixed and up, app follows.

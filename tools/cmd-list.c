@@ -29,7 +29,7 @@ static int
 list_row(const struct db_vm_row *r, void *arg)
 {
 	struct table *t = arg;
-	char order[16], pid[16], restarts[16], last[64], up[32];
+	char order[16], pid[16], restarts[16], last[64], up[32], state[160];
 	const char *cells[8];
 
 	snprintf(order, sizeof(order), "%d", r->vr_order);
@@ -38,7 +38,14 @@ list_row(const struct db_vm_row *r, void *arg)
 	cells[0] = r->vr_name;
 	cells[1] = order;
 	cells[2] = r->vr_restart;
-	cells[3] = r->vr_state;
+	/* What a waiting or blocked VM waits for: "blocked: after db, ..." */
+	if (r->vr_why != NULL && (strcmp(r->vr_state, "blocked") == 0 ||
+	    strcmp(r->vr_state, "waiting") == 0))
+		snprintf(state, sizeof(state), "%s: %s", r->vr_state,
+		    r->vr_why);
+	else
+		snprintf(state, sizeof(state), "%s", r->vr_state);
+	cells[3] = state;
 	cells[4] = r->vr_pid > 0 ? pid : NULL;
 	cells[5] = restarts;
 	cells[6] = last_exit(r, last, sizeof(last));
