@@ -459,6 +459,10 @@ int	 db_seed_run(struct db_seed *sd, const struct db_seed_row *r);
 /* An event row (status none); detail a JSON object or NULL for {}. */
 int	 db_seed_event(struct db_seed *sd, int64_t time_ms, const char *event,
 	    const char *vm, const char *detail);
+/* The same, waiting for the webhook (status 'pending', due at once),
+ * whatever the webhook's filter says. */
+int	 db_seed_pending(struct db_seed *sd, int64_t time_ms, const char *event,
+	    const char *vm, const char *detail);
 int	 db_seed_end(struct db_seed *sd, int commit);
 /* What a window of history holds. */
 struct db_seed_count {

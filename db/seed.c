@@ -4,8 +4,9 @@
  * million runs and events, in one transaction through statements prepared
  * once and held in a struct db_seed; then it reads back what its figures
  * come from: how many runs and events a window holds, the pid of every run,
- * and the plan SQLite follows for vmsched log. vmsched itself uses none of
- * this.
+ * and the plan SQLite follows for vmsched log. It also fills the webhook's
+ * outbox with events waiting for delivery, for the drain figure. vmsched
+ * itself uses none of this.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,8 @@ db_seed_begin(struct db *db, struct db_seed *sd)
 	    "delay_ms) VALUES (?1, ?2, ?3, nullif(?4, 0), nullif(?5, -1), "
 	    "nullif(?6, -1), nullif(?7, 0), ?8, ?9, ?10, nullif(?11, -1))", "");
 	sd->sd_event = db_prep(db, "INSERT INTO event (time, event, vm, "
-	    "detail) VALUES (?1, ?2, ?3, json(coalesce(?4, '{}')))", "");
+	    "detail, status) VALUES (?1, ?2, ?3, json(coalesce(?4, '{}')), "
+	    "coalesce(?5, 'none'))", "");
 	if (sd->sd_run == NULL || sd->sd_event == NULL) {
 		db_seed_end(sd, 0);
 		return DB_ERR;
@@ -86,9 +88,10 @@ db_seed_run(struct db_seed *sd, const struct db_seed_row *r)
 	return step(sd->sd_db, st, rc);
 }
 
-int
-db_seed_event(struct db_seed *sd, int64_t time_ms, const char *event,
-    const char *vm, const char *detail)
+/* An event row with status (NULL: 'none'). */
+static int
+seed_event(struct db_seed *sd, int64_t time_ms, const char *event,
+    const char *vm, const char *detail, const char *status)
 {
 	sqlite3_stmt *st = sd->sd_event;
 	int rc;
@@ -99,7 +102,24 @@ db_seed_event(struct db_seed *sd, int64_t time_ms, const char *event,
 		rc = bind_text(st, 3, vm);
 	if (rc == SQLITE_OK)
 		rc = bind_text(st, 4, detail);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 5, status);
 	return step(sd->sd_db, st, rc);
+}
+
+int
+db_seed_event(struct db_seed *sd, int64_t time_ms, const char *event,
+    const char *vm, const char *detail)
+{
+	return seed_event(sd, time_ms, event, vm, detail, NULL);
+}
+
+int
+db_seed_pending(struct db_seed *sd, int64_t time_ms, const char *event,
+    const char *vm, const char *detail)
+{
+	/* As db_event_add writes one the filter matched: due at once. */
+	return seed_event(sd, time_ms, event, vm, detail, "pending");
 }
 
 int

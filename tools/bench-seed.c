@@ -8,11 +8,19 @@
  * stops, and the events that go with them. Deterministic: the same
  * arguments give the same rows.
  *
- * usage: bench-seed [-b backoff-ms] [-e events] [-f max-failures] [-n vms]
- *            [-p policy] [-r runs] [-x prefix] DB [--] [CMD ARG...]
+ * usage: bench-seed [-a after] [-b backoff-ms] [-e events] [-f max-failures]
+ *            [-n vms] [-o groups] [-O orders] [-p policy] [-q pending]
+ *            [-r runs] [-u up-delay-ms] [-x prefix] DB [--] [CMD ARG...]
  *
  * VMs are named PREFIX-0001... (prefix "bench") and run CMD (default
- * "true"). Prints what it wrote and how long that took.
+ * "true"). For the boot figures: -a gives every VM but the first 1 to
+ * after (at most as many as precede it) --after dependencies on distinct
+ * VMs defined before it, so the graph is a random DAG; -o puts the VMs in
+ * that many order groups of consecutive VMs (--order 0, 1, ...); -O gives
+ * each a random --order among that many values instead; -u sets
+ * --up-delay. For the webhook: -q queues that many events waiting for
+ * delivery (status pending, vm.exited of made-up VMs), as if a webhook had
+ * been down. Prints what it wrote and how long that took.
  */
 #include <err.h>
 #include <stdio.h>
@@ -34,6 +42,11 @@ struct seed_opts {
 	enum restart_policy so_policy;
 	long		 so_backoff_ms;		/* -1: the default */
 	long		 so_max_failures;	/* -1: the default */
+	long		 so_after;	/* max --after edges per VM */
+	long		 so_groups;	/* order groups of consecutive VMs */
+	long		 so_orders;	/* random orders among so many */
+	long		 so_up_delay_ms;	/* -1: the default */
+	long		 so_pending;	/* events for the webhook */
 };
 
 /* A small deterministic generator (xorshift64*). */
@@ -60,11 +73,36 @@ num(const char *s, const char *what)
 	return v;
 }
 
+/* Up to so_after --after edges of VM i, to distinct VMs before it. */
+static void
+depend(struct vm_def *vd, long i, const struct seed_opts *so, uint64_t *rs)
+{
+	long want, j, dep;
+	size_t k;
+
+	want = so->so_after < i ? so->so_after : i;
+	if (want == 0)
+		return;
+	want = 1 + (long)(rnd(rs) % (uint64_t)want);
+	for (j = 0; j < want; j++) {
+		dep = (long)(rnd(rs) % (uint64_t)i);
+		for (k = 0; k < vd[i].vd_after.sv_n; k++)
+			if (strcmp(vd[i].vd_after.sv_v[k],
+			    vd[dep].vd_name) == 0)
+				break;
+		if (k < vd[i].vd_after.sv_n)
+			continue;	/* drawn twice: one edge fewer */
+		if (strv_push(&vd[i].vd_after, vd[dep].vd_name) == -1)
+			err(1, "definitions");
+	}
+}
+
 static void
 define(struct db *db, const struct seed_opts *so, char **cmd, int ncmd)
 {
 	struct vm_def *vd;
 	enum db_import_how *how;
+	uint64_t rs = 0x2545f4914f6cdd1dULL;
 	size_t failed;
 	long i;
 	int k;
@@ -87,6 +125,14 @@ define(struct db *db, const struct seed_opts *so, char **cmd, int ncmd)
 			vd[i].vd_backoff_initial_ms = so->so_backoff_ms;
 		if (so->so_max_failures >= 0)
 			vd[i].vd_max_failures = (int)so->so_max_failures;
+		if (so->so_up_delay_ms >= 0)
+			vd[i].vd_up_delay_ms = so->so_up_delay_ms;
+		if (so->so_groups > 0)
+			vd[i].vd_order = (int)(i * so->so_groups / so->so_vms);
+		else if (so->so_orders > 0)
+			vd[i].vd_order = (int)(rnd(&rs) %
+			    (uint64_t)so->so_orders);
+		depend(vd, i, so, &rs);
 	}
 	if (db_vm_import(db, vd, (size_t)so->so_vms, 0, (long)getuid(), how,
 	    &failed) != DB_OK)
@@ -191,17 +237,49 @@ fail:
 	errx(1, "%s", db->db_err);
 }
 
+/* so_pending events waiting for the webhook, oldest first. */
+static void
+outbox(struct db *db, const struct seed_opts *so)
+{
+	struct db_seed sd;
+	char name[VM_NAME_MAX + 1], detail[96];
+	int64_t start = now_ms() - so->so_pending;
+	long i;
+
+	if (so->so_pending == 0)
+		return;
+	if (db_seed_begin(db, &sd) != DB_OK)
+		errx(1, "seeding: %s", db->db_err);
+	for (i = 0; i < so->so_pending; i++) {
+		snprintf(name, sizeof(name), "%s-%04ld", so->so_prefix,
+		    1 + i % 100);
+		snprintf(detail, sizeof(detail), "{\"pid\": %ld, "
+		    "\"exit_code\": 1, \"reason\": \"exited\"}", 1000 + i);
+		if (db_seed_pending(&sd, start + i, "vm.exited", name,
+		    detail) != DB_OK) {
+			db_seed_end(&sd, 0);
+			errx(1, "%s", db->db_err);
+		}
+	}
+	if (db_seed_end(&sd, 1) != DB_OK)
+		errx(1, "seeding: %s", db->db_err);
+}
+
 int
 main(int argc, char **argv)
 {
-	struct seed_opts so = { 0, 0, 0, "bench", RESTART_ON_FAILURE, -1, -1 };
+	struct seed_opts so = { 0, 0, 0, "bench", RESTART_ON_FAILURE, -1, -1,
+	    0, 0, 0, -1, 0 };
 	struct db db;
 	const char *why;
 	int64_t t0;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "+b:e:f:n:p:r:x:")) != -1) {
+	while ((ch = getopt(argc, argv, "+a:b:e:f:n:o:O:p:q:r:u:x:")) != -1) {
 		switch (ch) {
+		case 'a':
+			so.so_after = num(optarg, "-a");
+			break;
 		case 'b':
 			so.so_backoff_ms = num(optarg, "-b");
 			break;
@@ -213,27 +291,40 @@ main(int argc, char **argv)
 			break;
 		case 'n':
 			so.so_vms = num(optarg, "-n");
-			if (so.so_vms > 9999)
-				errx(64, "-n %s: at most 9999", optarg);
+			if (so.so_vms > 99999)
+				errx(64, "-n %s: at most 99999", optarg);
+			break;
+		case 'o':
+			so.so_groups = num(optarg, "-o");
+			break;
+		case 'O':
+			so.so_orders = num(optarg, "-O");
 			break;
 		case 'p':
 			if (value_restart(optarg, &so.so_policy, &why) == -1)
 				errx(64, "-p %s: %s", optarg, why);
 			break;
+		case 'q':
+			so.so_pending = num(optarg, "-q");
+			break;
 		case 'r':
 			so.so_runs = num(optarg, "-r");
 			break;
+		case 'u':
+			so.so_up_delay_ms = num(optarg, "-u");
+			break;
 		case 'x':
 			if (value_name(optarg, &why) == -1 ||
-			    strlen(optarg) > VM_NAME_MAX - 5)
+			    strlen(optarg) > VM_NAME_MAX - 6)
 				errx(64, "-x %s: not a name prefix", optarg);
 			so.so_prefix = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: bench-seed [-b backoff-ms] "
-			    "[-e events] [-f max-failures] [-n vms] "
-			    "[-p policy] [-r runs] [-x prefix] DB "
-			    "[--] [CMD ARG...]\n");
+			fprintf(stderr, "usage: bench-seed [-a after] "
+			    "[-b backoff-ms] [-e events] [-f max-failures] "
+			    "[-n vms] [-o groups] [-O orders] [-p policy] "
+			    "[-q pending] [-r runs] [-u up-delay-ms] "
+			    "[-x prefix] DB [--] [CMD ARG...]\n");
 			return 64;
 		}
 	}
@@ -252,9 +343,11 @@ main(int argc, char **argv)
 	if (so.so_vms > 0)
 		define(&db, &so, argv + 1, argc - 1);
 	history(&db, &so);
+	outbox(&db, &so);
 	db_close(&db);
-	printf("seeded %s: %ld VMs, %ld runs, %ld events in %.1f s\n", argv[0],
-	    so.so_vms, so.so_runs, so.so_events,
+	printf("seeded %s: %ld VMs, %ld runs, %ld events, %ld pending in "
+	    "%.1f s\n", argv[0], so.so_vms, so.so_runs, so.so_events,
+	    so.so_pending,
 	    (double)(mono_ms() - t0) / 1000.0);
 	return ferror(stdout) || fflush(stdout) == EOF ? 1 : 0;
 }

@@ -1,6 +1,7 @@
 #!/bin/sh
 # bench.sh: make bench. Measures the figures README quotes (issue 2 item 9,
-# issue 3 item 9), each on whole processes on this machine, and prints each
+# issue 3 item 9, issue 4 item 8, issue 5 item 7), each on whole processes
+# on this machine, and prints each
 # next to its target. A figure that misses its target is reported, never a
 # failure: a slow machine is not a bug. The bench fails when it cannot
 # measure, or when the daemon breaks a promise (an exit it did not record,
@@ -18,12 +19,27 @@
 #           60 s with the defaults; a crash storm of 200 such VMs with zero
 #           backoff, no breaker and no rate limit for 20 s: history rows per
 #           second, and every process spawned checked against the run rows
+#   boot    10,000 VMs with a random dependency DAG (1-3 --after edges to
+#           VMs defined before, a random --order among 10 values): median
+#           wall time of vmsched plan --json; 500 sleepers in 10 order
+#           groups of 50 with --up-delay 200ms under --max-parallel-starts
+#           16: time from the daemon's start until all are up, beyond the
+#           bound the plan implies (each group takes ceil(50 / 16) rounds
+#           of the up-delay, and groups go one after another)
+#   webhook 10,000 events pending in the outbox, drained by a daemon to
+#           tests/webhook_receiver.py on 127.0.0.1: events per second
+#           (from the daemon's start until vmsched status --json says none
+#           is pending) and the TCP connections the receiver saw; then the
+#           daemon section's fleet again, twice: restart latency without a
+#           webhook, then with one for vm.* whose receiver never answers
+#           (every restart queues events behind a request that hangs), and
+#           the ratio of the two
 #
 # BENCH_QUICK=1 shrinks everything (100 VMs, 10,000 rows, windows of a few
 # seconds) for a smoke test (tests/test_bench.py). Everything lives in one
 # temporary directory under $TMPDIR; on any exit, every process started
-# here (the daemons, and whatever runs this run's copy of bench-vm) is
-# killed by pid and the directory removed.
+# here (the daemons, the webhook receivers, and whatever runs this run's
+# copy of bench-vm) is killed by pid and the directory removed.
 #
 # usage: sh tools/bench.sh VMSCHED TOOLDIR [RESULTS]
 #   TOOLDIR holds bench-seed, bench-time, bench-vm and bench-forkexec;
@@ -60,19 +76,28 @@ for f in "$VMSCHED" "$TOOLS/bench-seed" "$TOOLS/bench-time" \
     "$TOOLS/bench-vm" "$TOOLS/bench-forkexec"; do
 	[ -x "$f" ] || die "$f: not built (make bench builds it)"
 done
+RECEIVER=$(abspath "$(dirname "$0")/../tests/webhook_receiver.py")
+[ -r "$RECEIVER" ] || die "$RECEIVER: missing"
+command -v python3 >/dev/null || die "python3 (for $RECEIVER): not found"
 
 QUICK=${BENCH_QUICK:-0}
 if [ "$QUICK" = 1 ]; then
 	STORE_VMS=100 STORE_ROWS=10000 REPEAT=5
 	FLEET=100 IDLE_S=3 RESTARTS=10 FIRST_S=5 STORM_VMS=20 STORM_S=3
+	PLAN_VMS=1000 BOOT_VMS=40 BOOT_GROUPS=2 UP_DELAY_MS=100
+	DRAIN=500
 else
 	STORE_VMS=1000 STORE_ROWS=1000000 REPEAT=30
 	FLEET=1000 IDLE_S=30 RESTARTS=50 FIRST_S=60 STORM_VMS=200 STORM_S=20
+	PLAN_VMS=10000 BOOT_VMS=500 BOOT_GROUPS=10 UP_DELAY_MS=200
+	DRAIN=10000
 fi
+PLAN_AFTER=3 PLAN_ORDERS=10 PARALLEL=16
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/vmsched-bench.XXXXXX") ||
     die "cannot make a temporary directory"
 DAEMONS=""		# every daemon started, by pid
+RECEIVERS=""		# every webhook receiver started, by pid
 PROBLEMS=""		# broken promises, reported at the end
 
 # Whether process $1 is gone (or a zombie nobody has reaped yet).
@@ -115,7 +140,7 @@ kill_all() {
 cleanup() {
 	rc=$?
 	trap - EXIT INT TERM HUP
-	kill_all $DAEMONS
+	kill_all $DAEMONS $RECEIVERS
 	rm -rf "$TMP"
 	exit $rc
 }
@@ -140,7 +165,8 @@ calc() {
 # verdict VALUE OP LIMIT: "met" or "MISSED"; only ever printed.
 verdict() {
 	awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN {
-		ok = op == "<" ? v < l : op == "<=" ? v <= l : v == l
+		ok = op == "<" ? v < l : op == "<=" ? v <= l : \
+		    op == ">=" ? v >= l : v == l
 		print ok ? "met" : "MISSED"
 	}'
 }
@@ -216,6 +242,62 @@ until_ms() {
 	while [ "$(now_ms)" -lt "$1" ]; do
 		sleep 0.2
 	done
+}
+
+# receiver_start NAME [OPTION...]: tests/webhook_receiver.py on 127.0.0.1
+# in the background, as RECV, logging requests to $TMP/NAME.log; its port
+# into PORT once it listens.
+receiver_start() {
+	rname=$1
+	shift
+	python3 "$RECEIVER" --log "$TMP/$rname.log" \
+	    --port-file "$TMP/$rname.port" "$@" >/dev/null \
+	    2>>"$TMP/daemon.log" &
+	RECV=$!
+	RECEIVERS="$RECEIVERS $RECV"
+	n=0
+	while [ ! -s "$TMP/$rname.port" ]; do
+		gone "$RECV" && die "the webhook receiver ($rname) exited"
+		[ $n -lt 100 ] ||
+		    die "the webhook receiver ($rname) not listening after 10 s"
+		sleep 0.1
+		n=$((n + 1))
+	done
+	PORT=$(cat "$TMP/$rname.port")
+	: >>"$TMP/$rname.log"
+}
+
+# receiver_stop PID: stop a receiver (it keeps nothing worth a SIGTERM).
+receiver_stop() {
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+# pending DB: how many events vmsched status --json says are pending, as
+# PENDING.
+pending() {
+	PENDING=$("$VMSCHED" --db "$1" status --json |
+	    sed -n 's/.*"events_pending": *\([0-9]*\).*/\1/p')
+	[ -n "$PENDING" ] || die "vmsched status --json: no events_pending"
+}
+
+# fleet_restarts HOW: a daemon on the daemon section's fleet, until all
+# are up; $RESTARTS restarts measured into LAT ("median p90 max done
+# timeouts"), the events then pending into PENDING; the daemon stopped.
+fleet_restarts() {
+	note "starting the daemon, $1"
+	bt "starting the daemon, $1" daemon-up "$TMP/fleet.db" "$FLEET" \
+	    "$TMP/daemon.log" "$VMSCHED" --db "$TMP/fleet.db" daemon
+	set -- "$1" $OUT
+	DAEMON=$2
+	DAEMONS="$DAEMONS $DAEMON"
+	note "$RESTARTS restarts, $1"
+	bt "measuring restarts, $1" restart "$TMP/fleet.db" "$RESTARTS"
+	LAT=$OUT
+	pending "$TMP/fleet.db"
+	note "stopping $FLEET VMs"
+	daemon_stop "$DAEMON" 120 "$FLEET sleepers, $1"
 }
 
 commit=$(git -C "$(dirname "$0")" describe --always --dirty 2>/dev/null ||
@@ -330,6 +412,7 @@ figure "daemon CPU over $IDLE_S s idle" "$idle s" \
 note "$RESTARTS restarts"
 bt "measuring restarts" restart "$TMP/fleet.db" "$RESTARTS"
 set -- $OUT
+RESTART_BASE=$1
 result daemon.restart.median_ms "$1"
 result daemon.restart.p90_ms "$2"
 result daemon.restart.max_ms "$3"
@@ -348,7 +431,6 @@ set -- $OUT
 result daemon.rss_after_restarts_kib "$1"
 note "stopping $FLEET VMs"
 daemon_stop "$DAEMON" 120 "$FLEET sleepers"
-rm -f "$TMP"/fleet.db*
 
 # A VM that exits 1 at once, with every default: a backoff of 1 s that
 # doubles, so starts at 0, 1, 3, 7, 15, 31, 63 s...
@@ -413,6 +495,174 @@ figure "crash storm: exits not recorded" "$lost" \
     "(of $1 processes spawned: $2 run rows, $open left open;" \
     "target 0: $(verdict "$lost" "=" 0))"
 [ "$lost" -eq 0 ] || problem "$lost exits not recorded in the crash storm"
+
+# ---- boot (issue 4) ----
+echo
+echo "boot: $PLAN_VMS VMs, a random dependency DAG (1 to $PLAN_AFTER" \
+    "--after each, on VMs defined before), --order among $PLAN_ORDERS values"
+note "defining $PLAN_VMS VMs with dependencies"
+"$TOOLS/bench-seed" -n "$PLAN_VMS" -a "$PLAN_AFTER" -O "$PLAN_ORDERS" \
+    "$TMP/plan.db" >/dev/null || die "defining the DAG failed"
+"$VMSCHED" --db "$TMP/plan.db" plan --json >"$TMP/plan.json" ||
+    die "vmsched plan --json failed"
+waves=$(grep -o '"wave":[0-9]*' "$TMP/plan.json" | tail -n 1 | cut -d: -f2)
+edges=$(grep -o '"after":\[[^]]*\]' "$TMP/plan.json" | grep -o '"bench-' |
+    wc -l)
+rm -f "$TMP/plan.json"
+echo "  $edges dependencies, ${waves:-no} waves;" \
+    "median wall time of $REPEAT runs, whole processes:"
+bt "vmsched plan --json" median "$REPEAT" "$VMSCHED" --db "$TMP/plan.db" \
+    plan --json
+set -- $OUT
+result boot.plan.vms "$PLAN_VMS"
+result boot.plan.edges "$edges"
+result boot.plan.waves "${waves:-0}"
+result boot.plan.median_ms "$1"
+result boot.plan.min_ms "$2"
+result boot.plan.max_ms "$3"
+figure "vmsched plan --json" "$1 ms" \
+    "(min $2, max $3; target < 100 ms: $(verdict "$1" "<" 100))"
+bt "vmsched list --json" median "$REPEAT" "$VMSCHED" --db "$TMP/plan.db" \
+    --json list
+set -- $OUT
+result boot.plan.list_json_ms "$1"
+figure "for scale: vmsched list --json" "$1 ms" \
+    "(reading the same $PLAN_VMS definitions)"
+rm -f "$TMP"/plan.db*
+
+per=$((BOOT_VMS / BOOT_GROUPS))
+rounds=$(((per + PARALLEL - 1) / PARALLEL))
+bound=$((BOOT_GROUPS * rounds * UP_DELAY_MS))
+echo
+echo "boot: $BOOT_VMS sleepers in $BOOT_GROUPS order groups of $per," \
+    "--up-delay ${UP_DELAY_MS}ms, daemon --max-parallel-starts $PARALLEL"
+note "defining $BOOT_VMS sleepers in $BOOT_GROUPS groups"
+"$TOOLS/bench-seed" -n "$BOOT_VMS" -o "$BOOT_GROUPS" -u "$UP_DELAY_MS" \
+    -x boot "$TMP/boot.db" -- "$TMP/bench-vm" sleep >/dev/null ||
+    die "defining the boot groups failed"
+note "booting $BOOT_VMS VMs"
+bt "booting the groups" daemon-up "$TMP/boot.db" "$BOOT_VMS" \
+    "$TMP/daemon.log" "$VMSCHED" --db "$TMP/boot.db" daemon \
+    --max-parallel-starts "$PARALLEL"
+set -- $OUT
+DAEMON=$1
+DAEMONS="$DAEMONS $DAEMON"
+boot_ms=$2
+over=$(calc "$boot_ms - $bound" %.0f)
+result boot.vms "$BOOT_VMS"
+result boot.groups "$BOOT_GROUPS"
+result boot.up_delay_ms "$UP_DELAY_MS"
+result boot.bound_ms "$bound"
+result boot.up_ms "$boot_ms"
+result boot.overhead_ms "$over"
+figure "all $BOOT_VMS up in $BOOT_GROUPS groups, from the start" \
+    "$boot_ms ms" "(the plan's bound: $BOOT_GROUPS groups x $rounds" \
+    "rounds of $PARALLEL x ${UP_DELAY_MS} ms = $bound ms)"
+figure "boot: time beyond the bound" "$over ms" \
+    "($(calc "$over / $BOOT_GROUPS" %.0f) ms per group; no target set)"
+note "stopping $BOOT_VMS VMs, in reverse order"
+daemon_stop "$DAEMON" 120 "$BOOT_VMS sleepers in groups"
+rm -f "$TMP"/boot.db*
+
+# ---- webhook (issue 5) ----
+echo
+echo "webhook: $DRAIN pending events, drained by the daemon to a receiver" \
+    "on 127.0.0.1 (tests/webhook_receiver.py)"
+receiver_start drain
+"$VMSCHED" --db "$TMP/drain.db" webhook set \
+    "http://127.0.0.1:$PORT/hook" >/dev/null || die "webhook set failed"
+note "queueing $DRAIN events"
+"$TOOLS/bench-seed" -q "$DRAIN" "$TMP/drain.db" >/dev/null ||
+    die "queueing the events failed"
+pending "$TMP/drain.db"
+[ "$PENDING" -eq "$DRAIN" ] ||
+    die "$PENDING events pending, $DRAIN were queued"
+note "draining"
+t0=$(now_ms)
+daemon_start "$TMP/drain.db"
+moved=$t0
+left=$DRAIN
+while :; do
+	pending "$TMP/drain.db"
+	now=$(now_ms)
+	[ "$PENDING" -eq 0 ] && break
+	if [ "$PENDING" -ne "$left" ]; then
+		left=$PENDING
+		moved=$now
+	fi
+	if [ $((now - moved)) -gt 30000 ]; then
+		problem "the sender stalled: $PENDING events still pending"
+		break
+	fi
+	gone "$DAEMON" && die "the daemon exited with $PENDING events pending"
+	sleep 0.05
+done
+drain_ms=$((now - t0))
+daemon_stop "$DAEMON" 30 "draining the outbox"
+receiver_stop "$RECV"
+requests=$(wc -l <"$TMP/drain.log")
+conns=$(grep -o '"client_port": *[0-9]*' "$TMP/drain.log" | sort -u | wc -l)
+delivered=$((DRAIN - PENDING))
+rate=$(calc "$delivered * 1000 / ($drain_ms > 0 ? $drain_ms : 1)" %.0f)
+result webhook.events "$DRAIN"
+result webhook.drain_ms "$drain_ms"
+result webhook.events_per_s "$rate"
+result webhook.requests "$requests"
+result webhook.connections "$conns"
+figure "drain $DRAIN pending events" "$rate events/s" \
+    "($delivered in $drain_ms ms, from the daemon's start;" \
+    "target >= 500/s: $(verdict "$rate" ">=" 500))"
+figure "  the receiver saw" "$requests requests" \
+    "(over $conns TCP connection(s))"
+[ "$requests" -ge "$delivered" ] ||
+    problem "$delivered events delivered, the receiver saw $requests"
+rm -f "$TMP"/drain.db* "$TMP"/drain.log
+
+echo "  restart latency of the daemon section's $FLEET sleepers, without a" \
+    "webhook, then with one for vm.* whose receiver never answers:"
+fleet_restarts "without a webhook"
+set -- $LAT
+base=$1
+result webhook.nohook.restart.median_ms "$1"
+result webhook.nohook.restart.count "$4"
+result webhook.nohook.restart.timeouts "$5"
+if [ "$4" -gt 0 ]; then
+	figure "restart latency, no webhook, median of $4" "$1 ms" \
+	    "(p90 $2, max $3; the daemon section said $RESTART_BASE ms)"
+else
+	figure "restart latency, no webhook" "none seen" ""
+fi
+[ "$5" -eq 0 ] ||
+    problem "$5 VMs killed had no new pid recorded within 10 s (no webhook)"
+receiver_start hang --default hang
+"$VMSCHED" --db "$TMP/fleet.db" webhook set "http://127.0.0.1:$PORT/hook" \
+    --events 'vm.*' >/dev/null || die "webhook set failed"
+fleet_restarts "the receiver hanging"
+set -- $LAT
+held=$(wc -l <"$TMP/hang.log")
+receiver_stop "$RECV"
+result webhook.hang.restart.median_ms "$1"
+result webhook.hang.restart.p90_ms "$2"
+result webhook.hang.restart.max_ms "$3"
+result webhook.hang.restart.count "$4"
+result webhook.hang.restart.timeouts "$5"
+result webhook.hang.pending "$PENDING"
+result webhook.hang.requests "$held"
+if [ "$4" -gt 0 ] && [ "$base" != - ]; then
+	ratio=$(calc "$1 / $base" %.2f)
+	result webhook.hang.restart.ratio "$ratio"
+	figure "restart latency, receiver hung, median of $4" "$1 ms" \
+	    "(p90 $2, max $3; ${ratio}x the figure without;" \
+	    "target <= 2x: $(verdict "$ratio" "<=" 2))"
+else
+	figure "restart latency, receiver hung" "none seen" \
+	    "(target <= 2x: MISSED)"
+fi
+figure "  meanwhile" "$PENDING pending" \
+    "(events queued; $held requests sent to the receiver, none answered)"
+[ "$5" -eq 0 ] || problem "$5 VMs killed had no new pid recorded within" \
+    "10 s while the webhook's receiver hung"
+rm -f "$TMP"/fleet.db* "$TMP"/hang.log
 
 echo
 echo "results: $RESULTS"
