@@ -6,10 +6,13 @@
  *
  *   median N CMD ARG...          run CMD N times (stdout to /dev/null):
  *                                "median min max" wall ms
- *   daemon-up DB N LOG CMD ARG...  start CMD (vmsched daemon) with output to
- *                                LOG and poll DB until N VMs are up:
- *                                "pid ms"; the daemon is left running (or
- *                                stopped, if no VM came up for 30 s)
+ *   daemon-up DB N LOG PIDFILE CMD ARG...
+ *                                start CMD (vmsched daemon) with output to
+ *                                LOG, append its pid to PIDFILE at once (so
+ *                                the driver can kill it if interrupted),
+ *                                and poll DB until N VMs are up: "pid ms";
+ *                                the daemon is left running (or stopped,
+ *                                if no VM came up for 30 s)
  *   restart DB COUNT             COUNT times, SIGKILL an up VM's process
  *                                group and poll until its new pid is
  *                                recorded: "median p90 max done timeouts"
@@ -168,25 +171,35 @@ run_daemon_up(int argc, char **argv)
 	int64_t t0, now, moved;
 	long n, last = -1;
 	pid_t pid;
-	int fd, status;
+	char line[32];
+	int fd, pfd, len, status;
 
-	if (argc < 5)
-		errx(64, "usage: daemon-up DB N LOG CMD ARG...");
+	if (argc < 6)
+		errx(64, "usage: daemon-up DB N LOG PIDFILE CMD ARG...");
 	n = num(argv[2], 1, "N");
 	open_db(&db, argv[1]);
 	if ((fd = open(argv[3], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
 	    0600)) == -1)
 		err(1, "%s", argv[3]);
+	if ((pfd = open(argv[4], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0600)) == -1)
+		err(1, "%s", argv[4]);
 	t0 = moved = mono_ns();
 	if ((pid = fork()) == -1)
 		err(1, "fork");
 	if (pid == 0) {
 		dup2(fd, 1);
 		dup2(fd, 2);
-		execv(argv[4], argv + 4);
+		execv(argv[5], argv + 5);
 		_exit(127);
 	}
 	close(fd);
+	len = snprintf(line, sizeof(line), "%ld\n", (long)pid);
+	if (write(pfd, line, (size_t)len) != len) {
+		kill(pid, SIGKILL);
+		err(1, "%s", argv[4]);
+	}
+	close(pfd);
 	for (;;) {
 		uc.uc_up = 0;
 		if (db_state_counts(&db, count_up, &uc) != DB_OK)
