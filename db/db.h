@@ -320,9 +320,15 @@ int	 db_graph_load(struct db *db, struct db_graph *g);
 void	 db_graph_free(struct db_graph *g);
 /* DB_REFUSED naming the cycle ("a -> b -> a") if g has one. */
 int	 db_graph_cycle(struct db *db, const struct db_graph *g);
-/* `plan --json`: g's VMs grouped by wave[i], as [{"wave": 1, "vms": [...]}]. */
-int	 db_plan_json(struct db *db, const struct db_graph *g, const int *wave,
-	    char **json);
+/*
+ * `plan --json`: for each of g's VMs, by wave[i], then order and name,
+ * cb(wave, object, arg) with the VM as a JSON object built by SQLite
+ * (name, order, enabled, after, gates, wait_timeout_ms, up_delay_ms,
+ * ready_tcp, stop_timeout_ms). cb returns nonzero to stop.
+ */
+typedef int (*db_plan_cb)(int wave, const char *json, void *arg);
+int	 db_plan_rows(struct db *db, const struct db_graph *g, const int *wave,
+	    db_plan_cb cb, void *arg);
 
 /* run.c: the daemon's side. */
 /* One VM as the daemon loads it; strings live until the callback returns. */

@@ -104,44 +104,77 @@ db_graph_cycle(struct db *db, const struct db_graph *g)
 	return found == 0 ? DB_OK : found == 1 ? DB_REFUSED : DB_ERR;
 }
 
-int
-db_plan_json(struct db *db, const struct db_graph *g, const int *wave,
-    char **json)
-{
-	size_t i;
-	int rc = DB_ERR;
+/* One VM of the plan, to put in wave order. */
+struct plan_row {
+	int		 pr_wave;
+	int		 pr_order;
+	const char	*pr_name;
+	char		*pr_json;
+};
 
-	/* The waves go to a temporary table: nothing in the file changes. */
-	if (db_exec(db, "CREATE TEMP TABLE IF NOT EXISTS plan_wave "
-	    "(vm_id INTEGER PRIMARY KEY, wave INTEGER)", "") != DB_OK ||
-	    db_exec(db, "DELETE FROM temp.plan_wave", "") != DB_OK)
-		return DB_ERR;
-	if (db_exec(db, "BEGIN", "") != DB_OK)
-		return DB_ERR;
-	for (i = 0; i < g->g_n; i++)
-		if (db_exec(db, "INSERT INTO temp.plan_wave VALUES (?, ?)",
-		    "in", g->g_ids[i], wave[i]) != DB_OK)
-			break;
-	if (db_exec(db, i == g->g_n ? "COMMIT" : "ROLLBACK", "") != DB_OK ||
-	    i != g->g_n)
-		return DB_ERR;
-	rc = db_text(db, json, "SELECT json_group_array(json_object('wave', "
-	    "wave, 'vms', json(vms))) FROM (SELECT p.wave, "
-	    "json_group_array(json_object('name', v.name, "
+static int
+plan_row_cmp(const void *a, const void *b)
+{
+	const struct plan_row *x = a, *y = b;
+
+	if (x->pr_wave != y->pr_wave)
+		return x->pr_wave < y->pr_wave ? -1 : 1;
+	if (x->pr_order != y->pr_order)
+		return x->pr_order < y->pr_order ? -1 : 1;
+	return strcmp(x->pr_name, y->pr_name);
+}
+
+int
+db_plan_rows(struct db *db, const struct db_graph *g, const int *wave,
+    db_plan_cb cb, void *arg)
+{
+	struct plan_row *rows;
+	sqlite3_stmt *st;
+	const char *json;
+	size_t i, n = 0;
+	int rc;
+
+	if ((rows = calloc(g->g_n + 1, sizeof(*rows))) == NULL)
+		return db_fail(db, DB_ERR, "out of memory");
+	/* One object a VM, in the graph's (id) order; sorted into waves
+	 * here rather than by SQL, which would need the waves in a table. */
+	st = db_prep(db, "SELECT v.id, json_object('name', v.name, "
 	    "'order', v.boot_order, "
 	    "'enabled', json(iif(v.enabled, 'true', 'false')), "
-	    "'after', (SELECT json_group_array(name) FROM (SELECT a.name "
-	    "    FROM vm_after e JOIN vm a ON a.id = e.after_id "
-	    "    WHERE e.vm_id = v.id ORDER BY a.name)), "
+	    "'after', (SELECT json_group_array(a.name) FROM vm_after e "
+	    "    JOIN vm a ON a.id = e.after_id WHERE e.vm_id = v.id), "
 	    "'gates', (SELECT json_group_array(json_object('kind', kind, "
-	    "    'arg', arg)) FROM (SELECT kind, arg FROM vm_gate "
-	    "    WHERE vm_id = v.id ORDER BY pos)), "
+	    "    'arg', arg)) FROM vm_gate WHERE vm_id = v.id), "
 	    "'wait_timeout_ms', v.wait_timeout_ms, "
 	    "'up_delay_ms', v.up_delay_ms, 'ready_tcp', v.ready_tcp, "
-	    "'stop_timeout_ms', v.stop_timeout_ms)) AS vms "
-	    "FROM temp.plan_wave p JOIN vm v ON v.id = p.vm_id "
-	    "GROUP BY p.wave ORDER BY p.wave)", "");
-	if (rc == DB_OK && *json == NULL)
-		rc = db_fail(db, DB_ERR, "plan: no JSON");
+	    "'stop_timeout_ms', v.stop_timeout_ms) "
+	    "FROM vm v ORDER BY v.id", "");
+	rc = st == NULL ? SQLITE_ERROR : SQLITE_ROW;
+	while (st != NULL && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == g->g_n || sqlite3_column_int64(st, 0) != g->g_ids[n])
+			break;	/* the definitions changed under us */
+		json = (const char *)sqlite3_column_text(st, 1);
+		rows[n].pr_wave = wave[n];
+		rows[n].pr_order = g->g_order[n];
+		rows[n].pr_name = g->g_names[n];
+		if ((rows[n++].pr_json = strdup(json ? json : "{}")) == NULL)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE || n != g->g_n) {
+		rc = rc == SQLITE_ROW ? db_fail(db, DB_ERR, "plan: the "
+		    "definitions changed while planning; try again") :
+		    db_fail(db, DB_ERR, "plan: %s", sqlite3_errmsg(db->db_h));
+		goto done;
+	}
+	qsort(rows, n, sizeof(*rows), plan_row_cmp);
+	for (i = 0; i < n; i++)
+		if (cb(rows[i].pr_wave, rows[i].pr_json, arg) != 0)
+			break;
+	rc = DB_OK;
+done:
+	for (i = 0; i < n; i++)
+		free(rows[i].pr_json);
+	free(rows);
 	return rc;
 }

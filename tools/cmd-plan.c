@@ -69,12 +69,29 @@ print_plan(struct cli *cli, const struct db_graph *g, const int *wave,
 	return rc;
 }
 
+/*
+ * Print [{"wave": 1, "vms": [...]}, ...]: the objects come from SQLite;
+ * only the brackets between them are ours.
+ */
+static int
+json_row(int wave, const char *obj, void *arg)
+{
+	int *last = arg;
+
+	if (wave != *last)
+		printf("%s{\"wave\":%d,\"vms\":[", *last ? "]}," : "[", wave);
+	else
+		putchar(',');
+	fputs(obj, stdout);
+	*last = wave;
+	return 0;
+}
+
 static int
 plan(struct cli *cli, const struct cmd *self, int argc, char **argv)
 {
 	struct db_graph g;
-	char *json;
-	int *wave = NULL, rc, first, nwaves;
+	int *wave = NULL, rc, first, nwaves, last;
 
 	if ((rc = cli_options(self, argc, argv, cli_json_opts, cli_json_opt,
 	    cli, &first, NULL)) != 0 ||
@@ -95,10 +112,12 @@ plan(struct cli *cli, const struct cmd *self, int argc, char **argv)
 		goto done;
 	}
 	if (cli->c_json) {
-		if ((rc = db_plan_json(&cli->c_db, &g, wave, &json)) != DB_OK)
+		last = 0;
+		if ((rc = db_plan_rows(&cli->c_db, &g, wave, json_row,
+		    &last)) != DB_OK)
 			rc = cli_dberr(cli, rc);
 		else
-			rc = cli_print_json(json);
+			puts(last ? "]}]" : "[]");
 	} else
 		rc = print_plan(cli, &g, wave, nwaves);
 done:
