@@ -155,12 +155,15 @@ struct db_vm_row {
 	int		 vr_last_code;
 	int		 vr_last_signal;
 	int64_t		 vr_last_at;
+	const char	*vr_json;	/* the row as list --json has it */
 };
 typedef int (*db_vm_cb)(const struct db_vm_row *row, void *arg);
 
 /* query.c: what the read commands show. *json is malloc'ed, caller frees. */
 /* Every VM (or only name), by boot order then name. */
-int	 db_list(struct db *db, const char *name, db_vm_cb cb, void *arg);
+/* With json, each row's vr_json is set (else NULL, and cheaper). */
+int	 db_list(struct db *db, const char *name, int json, db_vm_cb cb,
+	    void *arg);
 int	 db_list_json(struct db *db, char **json);
 /* One VM's definition and state as a JSON object; DB_NOTFOUND. */
 int	 db_show_json(struct db *db, const char *name, char **json);

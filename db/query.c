@@ -67,7 +67,7 @@
 	"SELECT v.name, v.boot_order, v.restart, s.state, s.pid, " \
 	"s.restarts, s.failures, s.state_since, c.started_at, s.why, " \
 	"r.reason, r.exit_code, r.signal, r.ended_at, " \
-	"json_object(" LIST_KEYS ") AS j " LIST_FROM
+	"CASE WHEN $json THEN json_object(" LIST_KEYS ") END AS j " LIST_FROM
 
 /* Run a one-row, one-column query that yields JSON text. */
 static int
@@ -111,7 +111,7 @@ int
 db_list_json(struct db *db, char **json)
 {
 	return json_query(db, json, "SELECT json_group_array(json(j)) FROM ("
-	    LIST_SQL "ORDER BY v.boot_order, v.name)", "");
+	    LIST_SQL "ORDER BY v.boot_order, v.name)", "n", 1);
 }
 
 static int64_t
@@ -122,16 +122,18 @@ col_int(sqlite3_stmt *st, int i, int64_t null)
 }
 
 int
-db_list(struct db *db, const char *name, db_vm_cb cb, void *arg)
+db_list(struct db *db, const char *name, int json, db_vm_cb cb, void *arg)
 {
 	struct db_vm_row row;
 	sqlite3_stmt *st;
 	int rc;
 
+	/* $json comes first in LIST_SQL: it is parameter 1. */
 	if (name)
-		st = db_prep(db, LIST_SQL "WHERE v.name = ?", "t", name);
+		st = db_prep(db, LIST_SQL "WHERE v.name = ?", "nt", json, name);
 	else
-		st = db_prep(db, LIST_SQL "ORDER BY v.boot_order, v.name", "");
+		st = db_prep(db, LIST_SQL "ORDER BY v.boot_order, v.name",
+		    "n", json);
 	if (st == NULL)
 		return DB_ERR;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -149,6 +151,7 @@ db_list(struct db *db, const char *name, db_vm_cb cb, void *arg)
 		row.vr_last_code = (int)col_int(st, 11, -1);
 		row.vr_last_signal = (int)col_int(st, 12, 0);
 		row.vr_last_at = col_int(st, 13, 0);
+		row.vr_json = (const char *)sqlite3_column_text(st, 14);
 		if (cb(&row, arg) != 0)
 			break;
 	}

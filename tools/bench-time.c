@@ -261,7 +261,7 @@ run_restart(int argc, char **argv)
 		errx(64, "usage: restart DB COUNT");
 	count = num(argv[2], 1, "COUNT");
 	open_db(&db, argv[1]);
-	if (db_list(&db, NULL, collect_up, &nm) != DB_OK)
+	if (db_list(&db, NULL, 0, collect_up, &nm) != DB_OK)
 		errx(1, "%s", db.db_err);
 	if (nm.nm_n == 0)
 		errx(1, "no VM is up");
@@ -438,7 +438,7 @@ run_inproc(int argc, char **argv)
 			json = NULL;
 			t0 = mono_ns();
 			if (k == 0)
-				rc = db_list(&db, NULL, no_vm, NULL);
+				rc = db_list(&db, NULL, 0, no_vm, NULL);
 			else if (k == 1)
 				rc = db_list_json(&db, &json);
 			else

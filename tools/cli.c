@@ -248,13 +248,17 @@ int
 table_add(struct table *t, const char *const *cells)
 {
 	char **c;
-	size_t i;
+	size_t i, cap;
 
-	c = realloc(t->t_cells, (t->t_nrows + 1) * t->t_ncols * sizeof(*c));
-	if (c == NULL)
-		return -1;
-	t->t_cells = c;
-	c += t->t_nrows * t->t_ncols;
+	if (t->t_nrows == t->t_cap) {
+		cap = t->t_cap ? t->t_cap * 2 : 16;
+		c = realloc(t->t_cells, cap * t->t_ncols * sizeof(*c));
+		if (c == NULL)
+			return -1;
+		t->t_cells = c;
+		t->t_cap = cap;
+	}
+	c = t->t_cells + t->t_nrows * t->t_ncols;
 	for (i = 0; i < t->t_ncols; i++)
 		c[i] = strdup(cells[i] ? cells[i] : "-");
 	t->t_nrows++;

@@ -85,6 +85,7 @@ int	 cli_print_json(char *json);
 struct table {
 	size_t	  t_ncols;
 	size_t	  t_nrows;
+	size_t	  t_cap;	/* rows t_cells has room for */
 	char	**t_cells;	/* t_nrows * t_ncols, row-major */
 };
 int	 table_init(struct table *t, size_t ncols, const char *const *heads);

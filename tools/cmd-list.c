@@ -54,27 +54,40 @@ list_row(const struct db_vm_row *r, void *arg)
 	return table_add(t, cells);
 }
 
+/* list --json: the objects come from SQLite, the brackets from us; one
+ * at a time, so a large fleet is never one big string. */
+static int
+json_row(const struct db_vm_row *r, void *first)
+{
+	if (!*(int *)first)
+		putchar(',');
+	*(int *)first = 0;
+	fputs(r->vr_json, stdout);
+	return 0;
+}
+
 static int
 list(struct cli *cli, const struct cmd *self, int argc, char **argv)
 {
 	static const char *const heads[] = { "NAME", "ORDER", "RESTART",
 	    "STATE", "PID", "RESTARTS", "LAST EXIT", "UPTIME" };
 	struct table t;
-	char *json;
-	int rc, first;
+	int rc, first, one = 1;
 
 	if ((rc = cli_options(self, argc, argv, cli_json_opts, cli_json_opt, cli, &first,
 	    NULL)) != 0 || (rc = cli_nargs(self, argc - first)) != 0 ||
 	    (rc = cli_open(cli)) != 0)
 		return rc;
 	if (cli->c_json) {
-		if ((rc = db_list_json(&cli->c_db, &json)) != DB_OK)
+		putchar('[');
+		if ((rc = db_list(&cli->c_db, NULL, 1, json_row, &one)) != DB_OK)
 			return cli_dberr(cli, rc);
-		return cli_print_json(json);
+		puts("]");
+		return 0;
 	}
 	if (table_init(&t, 8, heads) == -1)
 		return cli_err(EX_OSERR, "out of memory");
-	rc = db_list(&cli->c_db, NULL, list_row, &t);
+	rc = db_list(&cli->c_db, NULL, 0, list_row, &t);
 	if (rc == DB_OK)
 		table_print(&t, stdout);
 	table_free(&t);

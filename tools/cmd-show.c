@@ -116,7 +116,7 @@ show(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	vm_def_init(&vd);
 	rc = db_vm_get(&cli->c_db, argv[first], &vd);
 	if (rc == DB_OK)
-		rc = db_list(&cli->c_db, argv[first], show_row, &vd);
+		rc = db_list(&cli->c_db, argv[first], 0, show_row, &vd);
 	vm_def_free(&vd);
 	return rc == DB_OK ? 0 : cli_dberr(cli, rc);
 }
