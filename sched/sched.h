@@ -84,6 +84,11 @@ ssize_t	 strv_find_key(const struct strv *sv, const char *kv);
 int	 vm_def_add_gate(struct vm_def *vd, enum gate_kind kind, const char *arg);
 /* Drop every gate of one kind. */
 void	 vm_def_clear_gates(struct vm_def *vd, enum gate_kind kind);
+/* Where VM logs go by default: logs/ beside the database. 0 or -1. */
+int	 vm_log_dir(const char *dbpath, char *buf, size_t len);
+/* vd's log file: its --log-file, or <log dir>/<name>.log. 0 or -1. */
+int	 vm_def_log_path(const struct vm_def *vd, const char *dbpath,
+	    char *buf, size_t len);
 /* Whether exit code (0-255) means success for vd. */
 int	 vm_def_success(const struct vm_def *vd, int code);
 

@@ -222,13 +222,7 @@ set_state(struct sched *s, struct vm *v, enum vstate state, const char *why,
 static int
 log_path(struct sched *s, const struct vm *v, char *buf, size_t len)
 {
-	int n;
-
-	if (v->v_def.vd_log_path != NULL)
-		n = snprintf(buf, len, "%s", v->v_def.vd_log_path);
-	else
-		n = snprintf(buf, len, "%s/%s.log", s->s_logdir, v->v_name);
-	return n < 0 || (size_t)n >= len ? -1 : 0;
+	return vm_def_log_path(&v->v_def, s->s_opts->so_dbpath, buf, len);
 }
 
 /*
@@ -1266,7 +1260,7 @@ sched_daemon(const struct sched_opts *opts)
 	struct pollfd *pfd = NULL, *npfd;
 	struct vm *v;
 	unsigned char sigs[64];
-	char *slash, why[256];
+	char why[256];
 	int fds[2] = { -1, -1 }, rc = SCHED_ERR, reload_now, n, i;
 	int64_t pid_start = 0;
 	size_t k, npfd_max = 0;
@@ -1286,13 +1280,8 @@ sched_daemon(const struct sched_opts *opts)
 	rc = SCHED_ERR;
 	if (proc_boot_id(s.s_boot_id, sizeof(s.s_boot_id)) == -1)
 		snprintf(s.s_boot_id, sizeof(s.s_boot_id), "unknown");
-	snprintf(s.s_logdir, sizeof(s.s_logdir), "%s", opts->so_dbpath);
-	if ((slash = strrchr(s.s_logdir, '/')) != NULL)
-		snprintf(slash, sizeof(s.s_logdir) - (size_t)(slash -
-		    s.s_logdir), "/logs");
-	else
-		snprintf(s.s_logdir, sizeof(s.s_logdir), "logs");
-	if (mkdir(s.s_logdir, 0700) == -1 && errno != EEXIST) {
+	if (vm_log_dir(opts->so_dbpath, s.s_logdir, sizeof(s.s_logdir)) == -1 ||
+	    (mkdir(s.s_logdir, 0700) == -1 && errno != EEXIST)) {
 		log_warn("%s", s.s_logdir);
 		goto done;
 	}

@@ -3,6 +3,8 @@
  * string a struct vm_def points to is its own, so freeing is one call.
  */
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,36 @@ vm_def_init(struct vm_def *vd)
 	vd->vd_max_failures = 10;
 	vd->vd_enabled = 1;
 	vd->vd_success[0] = 1;		/* exit 0 */
+}
+
+int
+vm_log_dir(const char *dbpath, char *buf, size_t len)
+{
+	const char *slash = strrchr(dbpath, '/');
+	int n;
+
+	if (slash == NULL)
+		n = snprintf(buf, len, "logs");
+	else
+		n = snprintf(buf, len, "%.*s/logs", (int)(slash - dbpath),
+		    dbpath);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+int
+vm_def_log_path(const struct vm_def *vd, const char *dbpath, char *buf,
+    size_t len)
+{
+	char dir[PATH_MAX];
+	int n;
+
+	if (vd->vd_log_path != NULL)
+		n = snprintf(buf, len, "%s", vd->vd_log_path);
+	else if (vm_log_dir(dbpath, dir, sizeof(dir)) == -1)
+		return -1;
+	else
+		n = snprintf(buf, len, "%s/%s.log", dir, vd->vd_name);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
 int

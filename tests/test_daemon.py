@@ -361,6 +361,9 @@ class Lifecycle(DaemonCase):
         self.wait_state("talk", "stopped")
         path = os.path.join(self.dir, "logs", "talk.log")
         self.assertEqual(open(path).read(), "out\nerr\n")
+        # show says where it is
+        self.assertIn(("log-file         %s" % path).encode(),
+                      self.ok("show", "talk").out)
 
     def test_env_and_cwd(self):
         out = os.path.join(self.dir, "envout")

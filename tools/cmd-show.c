@@ -20,10 +20,17 @@ line_ms(const char *key, int64_t ms)
 	line(key, value_fmt_duration(ms, buf, sizeof(buf)));
 }
 
+/* What show_row needs besides the row. */
+struct show {
+	const struct vm_def	*s_vd;
+	const char		*s_dbpath;	/* for the default log file */
+};
+
 static int
 show_row(const struct db_vm_row *r, void *arg)
 {
-	const struct vm_def *vd = arg;
+	const struct show *s = arg;
+	const struct vm_def *vd = s->s_vd;
 	char buf[8192], tmp[64];
 	size_t i;
 	int code;
@@ -93,7 +100,8 @@ show_row(const struct db_vm_row *r, void *arg)
 	line_ms("backoff-reset", vd->vd_backoff_reset_ms);
 	snprintf(tmp, sizeof(tmp), "%d", vd->vd_max_failures);
 	line("max-failures", vd->vd_max_failures ? tmp : "none (never give up)");
-	line("log-file", vd->vd_log_path);
+	line("log-file", vm_def_log_path(vd, s->s_dbpath, buf, sizeof(buf)) ==
+	    0 ? buf : NULL);
 	return 0;
 }
 
@@ -101,6 +109,7 @@ static int
 show(struct cli *cli, const struct cmd *self, int argc, char **argv)
 {
 	struct vm_def vd;
+	struct show s = { &vd, cli->c_dbpath };
 	char *json;
 	int rc, first;
 
@@ -116,7 +125,7 @@ show(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	vm_def_init(&vd);
 	rc = db_vm_get(&cli->c_db, argv[first], &vd);
 	if (rc == DB_OK)
-		rc = db_list(&cli->c_db, argv[first], 0, show_row, &vd);
+		rc = db_list(&cli->c_db, argv[first], 0, show_row, &s);
 	vm_def_free(&vd);
 	return rc == DB_OK ? 0 : cli_dberr(cli, rc);
 }
