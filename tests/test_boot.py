@@ -201,8 +201,8 @@ class Order(DaemonCase):
                 'echo x >> "$0"', out)
         env = dict(self.env, VMSCHED_BOOT_ID="boot-one")
         self.start_daemon(env=env)
+        self.wait_ended("setup")
         self.wait_state("setup", "stopped")
-        wait_for(lambda: len(self.runs("setup")) == 1, what="one run")
         self.daemon.terminate()
         self.assertEqual(self.daemon.wait(timeout=20), 0)
         # the same boot: not again

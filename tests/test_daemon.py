@@ -64,8 +64,9 @@ class Restarts(DaemonCase):
         self.ok("add", "codes", "--success-codes", "0,7", "--",
                 "sh", "-c", "exit 7")
         self.start_daemon()
-        self.wait_state("once", "stopped")
-        self.wait_state("codes", "stopped")
+        for name in ("once", "codes"):
+            self.wait_ended(name)
+            self.wait_state(name, "stopped")
         for name, code in (("once", 0), ("codes", 7)):
             runs = self.runs(name)
             self.assertEqual(len(runs), 1, runs)
@@ -358,7 +359,7 @@ class Lifecycle(DaemonCase):
     def test_log_file_next_to_the_database(self):
         self.ok("add", "talk", "--", "sh", "-c", "echo out; echo err >&2")
         self.start_daemon()
-        self.wait_state("talk", "stopped")
+        self.wait_ended("talk")
         path = os.path.join(self.dir, "logs", "talk.log")
         self.assertEqual(open(path).read(), "out\nerr\n")
         # show says where it is
@@ -371,7 +372,7 @@ class Lifecycle(DaemonCase):
                 "--", "sh", "-c", 'pwd > "$0"; echo "$GREETING" >> "$0"',
                 out)
         self.start_daemon()
-        self.wait_state("envy", "stopped")
+        self.wait_ended("envy")
         self.assertEqual(open(out).read(), "/tmp\na b'c\n")
 
     @unittest.skipUnless(shutil.which("qemu-system-x86_64"), "no qemu")

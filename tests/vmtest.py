@@ -144,6 +144,17 @@ class DaemonCase(VmschedCase):
                  what="%s to be %s (daemon log: %s)" % (name, state,
                                                         self.daemon_log))
 
+    def wait_ended(self, name, count=1, timeout=10):
+        """Wait until name has count runs, the last one ended, and return
+        them. (Waiting for the state "stopped" would not do: a VM the
+        daemon has not started yet is stopped too.)"""
+        def ended():
+            runs = self.runs(name)
+            return (len(runs) >= count and runs[-1]["ended_at"] and
+                    self.state(name) != "starting" and runs)
+        return wait_for(ended, timeout=timeout,
+                        what="%d ended run(s) of %s" % (count, name))
+
     def runs(self, name):
         """The VM's runs, oldest first."""
         rows = self.ok("--json", "log", name, "--limit", "100000").json()
