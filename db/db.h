@@ -164,7 +164,6 @@ typedef int (*db_vm_cb)(const struct db_vm_row *row, void *arg);
 /* With json, each row's vr_json is set (else NULL, and cheaper). */
 int	 db_list(struct db *db, const char *name, int json, db_vm_cb cb,
 	    void *arg);
-int	 db_list_json(struct db *db, char **json);
 /* One VM's definition and state as a JSON object; DB_NOTFOUND. */
 int	 db_show_json(struct db *db, const char *name, char **json);
 
@@ -303,6 +302,8 @@ int	 db_events(struct db *db, const char *status, long limit,
 int	 db_events_json(struct db *db, const char *status, long limit,
 	    char **json);
 
+/* The id of the VM called name; DB_NOTFOUND ("NAME: no such VM"). */
+int	 db_vm_id(struct db *db, const char *name, int64_t *id);
 /* Whether a VM by that name is defined: 1, 0, or DB_ERR. */
 int	 db_vm_exists(struct db *db, const char *name);
 /* Delete runs and events that ended before before_ms. */

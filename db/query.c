@@ -107,13 +107,6 @@ db_show_json(struct db *db, const char *name, char **json)
 	return rc;
 }
 
-int
-db_list_json(struct db *db, char **json)
-{
-	return json_query(db, json, "SELECT json_group_array(json(j)) FROM ("
-	    LIST_SQL "ORDER BY v.boot_order, v.name)", "n", 1);
-}
-
 static int64_t
 col_int(sqlite3_stmt *st, int i, int64_t null)
 {
@@ -268,12 +261,23 @@ db_log_json(struct db *db, const char *name, int64_t since_ms, long limit,
 }
 
 int
+db_vm_id(struct db *db, const char *name, int64_t *id)
+{
+	int rc;
+
+	rc = db_int(db, id, "SELECT id FROM vm WHERE name = ?", "t", name);
+	if (rc == DB_NOTFOUND)
+		db_fail(db, rc, "%s: no such VM", name);
+	return rc;
+}
+
+int
 db_vm_exists(struct db *db, const char *name)
 {
 	int64_t id;
 	int rc;
 
-	rc = db_int(db, &id, "SELECT id FROM vm WHERE name = ?", "t", name);
+	rc = db_vm_id(db, name, &id);
 	return rc == DB_OK ? 1 : rc == DB_NOTFOUND ? 0 : DB_ERR;
 }
 

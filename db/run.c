@@ -134,10 +134,10 @@ request(struct db *db, void *arg)
 {
 	struct request *q = arg;
 	int64_t id;
+	int rc;
 
-	if (db_int(db, &id, "SELECT id FROM vm WHERE name = ?", "t",
-	    q->q_name) == DB_NOTFOUND)
-		return db_fail(db, DB_NOTFOUND, "%s: no such VM", q->q_name);
+	if ((rc = db_vm_id(db, q->q_name, &id)) != DB_OK)
+		return rc;
 	if (db_exec(db, "UPDATE vm_state SET desired = coalesce(?2, desired), "
 	    "pending = coalesce(?3, pending), request = request + 1 "
 	    "WHERE vm_id = ?1", "itt", id, q->q_desired, q->q_pending) != DB_OK)

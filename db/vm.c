@@ -132,21 +132,17 @@ vm_write(struct db *db, void *arg)
 	size_t i;
 	int rc;
 
-	rc = db_int(db, &id, "SELECT id FROM vm WHERE name = ?", "t",
-	    vd->vd_name);
+	rc = db_vm_id(db, vd->vd_name, &id);
 	if (rc == DB_OK && !w->w_update)
 		return db_fail(db, DB_EXISTS, "%s: already defined",
 		    vd->vd_name);
-	if (rc == DB_NOTFOUND && w->w_update)
-		return db_fail(db, DB_NOTFOUND, "%s: no such VM", vd->vd_name);
-	if (rc == DB_ERR)
-		return DB_ERR;
+	if (rc == DB_ERR || (rc == DB_NOTFOUND && w->w_update))
+		return rc;
 	for (i = 0; i < vd->vd_after.sv_n; i++) {
 		if (strcmp(vd->vd_after.sv_v[i], vd->vd_name) == 0)
 			return db_fail(db, DB_REFUSED, "--after %s: a VM cannot "
 			    "start after itself", vd->vd_name);
-		rc = db_int(db, &dep, "SELECT id FROM vm WHERE name = ?", "t",
-		    vd->vd_after.sv_v[i]);
+		rc = db_vm_id(db, vd->vd_after.sv_v[i], &dep);
 		if (rc == DB_NOTFOUND)
 			return db_fail(db, DB_NOTFOUND, "--after %s: no such VM",
 			    vd->vd_after.sv_v[i]);
@@ -407,10 +403,8 @@ vm_remove(struct db *db, void *arg)
 	int64_t id, live;
 	int rc;
 
-	if ((rc = db_int(db, &id, "SELECT id FROM vm WHERE name = ?", "t",
-	    r->r_name)) != DB_OK)
-		return rc == DB_NOTFOUND ? db_fail(db, rc, "%s: no such VM",
-		    r->r_name) : rc;
+	if ((rc = db_vm_id(db, r->r_name, &id)) != DB_OK)
+		return rc;
 	if (db_text(db, &deps, "SELECT group_concat(v.name, ', ') FROM "
 	    "vm_after e JOIN vm v ON v.id = e.vm_id WHERE e.after_id = ?",
 	    "i", id) != DB_OK)

@@ -112,7 +112,6 @@ struct sched {
 	struct vm		*s_vms;
 	size_t			 s_nvms;
 	char			 s_boot_id[64];
-	char			 s_logdir[PATH_MAX];
 	struct ratelimit	 s_rate;	/* fleet-wide restarts */
 	int64_t			 s_reload_at;	/* next safety reload */
 	int			 s_shutdown;	/* SIGTERM seen */
@@ -173,8 +172,7 @@ jitter(void)
 
 /* The change record for v as it is now; callers fill in the rest. */
 static void
-change_init(struct sched *s, struct vm *v, struct db_change *c,
-    enum vstate state)
+change_init(struct vm *v, struct db_change *c, enum vstate state)
 {
 	memset(c, 0, sizeof(*c));
 	c->c_vm_id = v->v_id;
@@ -189,7 +187,6 @@ change_init(struct sched *s, struct vm *v, struct db_change *c,
 	c->c_handled = -1;
 	c->c_code = -1;
 	c->c_delay_ms = -1;
-	(void)s;
 }
 
 /* Write c; the daemon carries on whatever the store says. */
@@ -211,7 +208,7 @@ set_state(struct sched *s, struct vm *v, enum vstate state, const char *why,
 {
 	struct db_change c;
 
-	change_init(s, v, &c, state);
+	change_init(v, &c, state);
 	c.c_why = why;
 	c.c_events[0] = event;
 	c.c_handled = v->v_request;
@@ -449,7 +446,7 @@ vm_up(struct sched *s, struct vm *v)
 
 	v->v_up_since = mono_ms();
 	v->v_deadline = 0;
-	change_init(s, v, &c, VS_UP);
+	change_init(v, &c, VS_UP);
 	c.c_events[0] = "vm.up";
 	record(s, v, &c, VS_UP);
 }
@@ -502,7 +499,7 @@ vm_spawn(struct sched *s, struct vm *v)
 	v->v_pidfd = -1;
 	if (proc_start_time(pid, &v->v_pid_start) == -1)
 		v->v_pid_start = 0;
-	change_init(s, v, &c, VS_RUNNING);
+	change_init(v, &c, VS_RUNNING);
 	c.c_run = CHANGE_RUN_OPEN;
 	c.c_started_at = v->v_started_wall;
 	c.c_boot_id = s->s_boot_id;
@@ -552,7 +549,7 @@ vm_exited(struct sched *s, struct vm *v, int code, int sig, int reason,
 	re.re_reason = (enum run_reason)reason;
 	policy_decide(&v->v_def, v->v_failures, &re, jitter(), &d);
 
-	change_init(s, v, &c, VS_STOPPED);
+	change_init(v, &c, VS_STOPPED);
 	c.c_pid = -1;
 	c.c_run = ran ? CHANGE_RUN_CLOSE : CHANGE_RUN_ONESHOT;
 	c.c_started_at = v->v_started_wall;
@@ -1260,7 +1257,7 @@ sched_daemon(const struct sched_opts *opts)
 	struct pollfd *pfd = NULL, *npfd;
 	struct vm *v;
 	unsigned char sigs[64];
-	char why[256];
+	char why[256], logdir[PATH_MAX];
 	int fds[2] = { -1, -1 }, rc = SCHED_ERR, reload_now, n, i;
 	int64_t pid_start = 0;
 	size_t k, npfd_max = 0;
@@ -1280,9 +1277,9 @@ sched_daemon(const struct sched_opts *opts)
 	rc = SCHED_ERR;
 	if (proc_boot_id(s.s_boot_id, sizeof(s.s_boot_id)) == -1)
 		snprintf(s.s_boot_id, sizeof(s.s_boot_id), "unknown");
-	if (vm_log_dir(opts->so_dbpath, s.s_logdir, sizeof(s.s_logdir)) == -1 ||
-	    (mkdir(s.s_logdir, 0700) == -1 && errno != EEXIST)) {
-		log_warn("%s", s.s_logdir);
+	if (vm_log_dir(opts->so_dbpath, logdir, sizeof(logdir)) == -1 ||
+	    (mkdir(logdir, 0700) == -1 && errno != EEXIST)) {
+		log_warn("%s", logdir);
 		goto done;
 	}
 	if (setup_signals(fds) == -1) {

@@ -423,7 +423,6 @@ run_inproc(int argc, char **argv)
 {
 	struct db db;
 	int64_t *t[3], t0;
-	char *json;
 	long n, i;
 	int k, rc;
 
@@ -435,16 +434,12 @@ run_inproc(int argc, char **argv)
 		if ((t[k] = calloc((size_t)n, sizeof(int64_t))) == NULL)
 			err(1, NULL);
 		for (i = 0; i < n; i++) {
-			json = NULL;
 			t0 = mono_ns();
-			if (k == 0)
-				rc = db_list(&db, NULL, 0, no_vm, NULL);
-			else if (k == 1)
-				rc = db_list_json(&db, &json);
+			if (k < 2)	/* list, then list --json's rows */
+				rc = db_list(&db, NULL, k, no_vm, NULL);
 			else
 				rc = db_log(&db, argv[2], 0, 50, no_log, NULL);
 			t[k][i] = mono_ns() - t0;
-			free(json);
 			if (rc != DB_OK)
 				errx(1, "%s", db.db_err);
 		}
