@@ -345,6 +345,7 @@ struct db_sup_row {
 	const char	*sr_state;
 	const char	*sr_pending;	/* start, restart, reset or NULL */
 	int64_t		 sr_request;	/* the CLI's request counter */
+	int64_t		 sr_handled;	/* the last request a daemon acted on */
 	long		 sr_pid;	/* -1: none recorded */
 	int64_t		 sr_pid_start;
 	int64_t		 sr_run_id;	/* the open run, 0: none */

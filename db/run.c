@@ -19,7 +19,8 @@ db_sup_load(struct db *db, const char *name, db_sup_cb cb, void *arg)
 
 	st = db_prep(db, "SELECT v.id, v.name, v.enabled, s.desired, s.state, "
 	    "s.pending, s.request, s.pid, s.pid_start, s.run_id, "
-	    "r.started_at, s.failures, s.restarts, s.boot_id, v.boot_order "
+	    "r.started_at, s.failures, s.restarts, s.boot_id, v.boot_order, "
+	    "s.handled "
 	    "FROM vm v JOIN vm_state s ON s.vm_id = v.id "
 	    "LEFT JOIN run r ON r.id = s.run_id "
 	    "WHERE ?1 IS NULL OR v.name = ?1 ORDER BY v.boot_order, v.name",
@@ -44,6 +45,7 @@ db_sup_load(struct db *db, const char *name, db_sup_cb cb, void *arg)
 		r.sr_restarts = sqlite3_column_int(st, 12);
 		r.sr_boot_id = (const char *)sqlite3_column_text(st, 13);
 		r.sr_order = sqlite3_column_int(st, 14);
+		r.sr_handled = sqlite3_column_int64(st, 15);
 		if (cb(&r, arg) != 0)
 			break;
 	}

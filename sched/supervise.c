@@ -862,7 +862,9 @@ load_row(const struct db_sup_row *r, void *arg)
 		v->v_state = vstate_of(r->sr_state);
 		v->v_failures = r->sr_failures;
 		v->v_restarts = r->sr_restarts;
-		v->v_request = r->sr_request;
+		/* What the last daemon acted on: a request made since (even
+		 * while this daemon was starting) is still to be acted on. */
+		v->v_request = r->sr_handled;
 		v->v_want = want_of(r->sr_desired);
 		if (r->sr_boot_id != NULL)
 			snprintf(v->v_boot_id, sizeof(v->v_boot_id), "%s",
@@ -1303,6 +1305,8 @@ sched_daemon(const struct sched_opts *opts)
 	    s.s_boot_id);
 	reload(&s, 1);
 	boot(&s);
+	/* Requests the CLI made before or while we loaded. */
+	reload(&s, 0);
 
 	for (;;) {
 		if (s.s_shutdown && !any_live(&s))

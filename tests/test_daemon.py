@@ -223,6 +223,23 @@ class Control(DaemonCase):
         self.ok("start", "web", "--no-wait")
         self.wait_state("web", "up")
 
+    def test_request_made_while_the_daemon_starts_is_kept(self):
+        # Regression: a request written before the daemon loaded the VMs
+        # (start --no-wait racing the daemon's start) was taken as handled.
+        self.ok("add", "web", "--disabled", "--", "sleep", "1000")
+        self.sql("UPDATE vm_state SET desired = 'up', pending = 'start', "
+                 "request = request + 1")
+        self.start_daemon()
+        self.wait_state("web", "up")
+
+    def test_start_of_a_vm_added_while_the_daemon_runs(self):
+        # Regression: the first reload that saw a new VM also swallowed
+        # the request made for it.
+        self.start_daemon()
+        self.ok("add", "late", "--", "sleep", "1000")
+        self.ok("start", "late", "--no-wait")
+        self.wait_state("late", "up")
+
     def test_status_and_list_show_live_state(self):
         self.ok("add", "web", "--", "sleep", "1000")
         r = self.ok("--json", "status").json()
