@@ -41,8 +41,6 @@ LIB_SRCS = sched/drv-exec.c sched/log.c sched/plan.c sched/policy.c \
 	   db/db.c db/event.c db/graph.c db/query.c db/run.c db/vm.c db/import.c
 # The webhook: the sender, its pure policy, its side of the store.
 LIB_SRCS += sched/hook.c sched/hookpolicy.c db/outbox.c
-# Bulk data for make bench.
-LIB_SRCS += db/seed.c
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/migrations.o
 MIGRATIONS = $(sort $(wildcard migrations/[0-9][0-9][0-9][0-9]_*.sql))
 
@@ -63,11 +61,12 @@ UNIT_BINS = $(UNIT:%=$(BUILD)/tests/%)
 # Test programs the integration suites drive (built by the tests/% rule).
 TEST_HELPERS = $(BUILD)/tests/hook_driver
 
-# make bench: the seeder and the timer link the library; the VM it
-# supervises and the fork+exec baseline are tiny static programs.
-BENCH_SRCS = tools/bench-seed.c tools/bench-time.c tools/bench-vm.c \
-	     tools/bench-forkexec.c
-BENCH_BINS = $(BENCH_SRCS:tools/%.c=$(BUILD)/tools/%)
+# make bench (tools/bench/): the seeder and the timer link the library and
+# the bench's bulk data (seed.c); the VM it supervises and the fork+exec
+# baseline are tiny static programs. None of it is in the shipped library.
+BENCH_SRCS = tools/bench/bench-seed.c tools/bench/bench-time.c \
+	     tools/bench/bench-vm.c tools/bench/bench-forkexec.c
+BENCH_BINS = $(BENCH_SRCS:tools/bench/%.c=$(BUILD)/bench/%)
 BENCH_RESULTS ?= $(BUILD)/bench/results.txt
 # tests/test_bench.py runs the bench quickly.
 TEST_HELPERS += $(BENCH_BINS)
@@ -100,10 +99,12 @@ $(BUILD)/migrations.c: tools/embed-migrations.sh $(MIGRATIONS)
 	@mkdir -p $(@D)
 	sh tools/embed-migrations.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/migrations.o: $(BUILD)/migrations.c db/db.h sched/sched.h
+HEADERS	 = sched/model.h sched/sched.h db/db.h tools/cli.h
+
+$(BUILD)/migrations.o: $(BUILD)/migrations.c $(HEADERS)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/%.o: %.c sched/sched.h db/db.h tools/cli.h
+$(BUILD)/%.o: %.c $(HEADERS) tools/bench/seed.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -111,13 +112,15 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libvmsched.a
 	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libvmsched.a $(DEPLIBS) \
 	    $(CHECKLIBS) -lm -lpthread
 
-$(BUILD)/tools/bench-seed $(BUILD)/tools/bench-time: $(BUILD)/tools/%: \
-    $(BUILD)/tools/%.o $(BUILD)/libvmsched.a
-	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/libvmsched.a $(DEPLIBS) -lm -lpthread
+$(BUILD)/bench/bench-seed $(BUILD)/bench/bench-time: $(BUILD)/bench/%: \
+    $(BUILD)/tools/bench/%.o $(BUILD)/tools/bench/seed.o $(BUILD)/libvmsched.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/tools/bench/seed.o \
+	    $(BUILD)/libvmsched.a $(DEPLIBS) -lm -lpthread
 
 # Static and unsanitized whatever the build: they are not vmsched.
-$(BUILD)/tools/bench-vm $(BUILD)/tools/bench-forkexec: $(BUILD)/tools/%: \
-    tools/%.c
+$(BUILD)/bench/bench-vm $(BUILD)/bench/bench-forkexec: $(BUILD)/bench/%: \
+    tools/bench/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CSTD) $(WARN) -O2 -static -o $@ $<
 
@@ -135,7 +138,7 @@ unit: $(UNIT_BINS)
 
 integration: $(VMSCHED) $(TEST_HELPERS)
 	VMSCHED=$(abspath $(VMSCHED)) HOOK_DRIVER=$(abspath $(BUILD)/tests/hook_driver) \
-	    BENCH_TOOLS=$(abspath $(BUILD)/tools) \
+	    BENCH_TOOLS=$(abspath $(BUILD)/bench) \
 	    python3 tests/run_integration.py
 
 demo: deps
@@ -143,7 +146,7 @@ demo: deps
 	sh tools/demo.sh
 
 bench: $(VMSCHED) $(BENCH_BINS)
-	sh tools/bench.sh $(VMSCHED) $(BUILD)/tools $(BENCH_RESULTS)
+	sh tools/bench/bench.sh $(VMSCHED) $(BUILD)/bench $(BENCH_RESULTS)
 
 # Each target runs FUZZ_SECONDS on the corpus the tests leave in
 # build/fuzz/<name>/ (seeded from tests/fuzz/<name>/ when present).

@@ -4,6 +4,7 @@
  * json_object() and aggregated by json_group_array(), is what --json prints,
  * so the two never disagree and no JSON is escaped by hand.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

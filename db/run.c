@@ -5,6 +5,7 @@
  * killed at any instant leaves either all of a change or none of it. The
  * CLI's requests (start, stop, ...) and the daemon's own row live here too.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

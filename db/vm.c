@@ -6,6 +6,7 @@
  * input changes nothing and every change leaves its trace.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,5 +1,5 @@
 """make bench, smoke-tested (issue 2 item 9, issue 3 item 9, issue 4 item 8,
-issue 5 item 7): tools/bench.sh
+issue 5 item 7): tools/bench/bench.sh
 with BENCH_QUICK=1 on the built binaries prints every figure next to its
 target, writes every key of the results file, finds no unrecorded exit,
 exits 0, and leaves no process and no temporary file behind -- also when it
@@ -14,7 +14,7 @@ import unittest
 from vmtest import VMSCHED, wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BENCH = os.path.join(ROOT, "tools", "bench.sh")
+BENCH = os.path.join(ROOT, "tools", "bench", "bench.sh")
 
 
 def tool_dir():
@@ -22,10 +22,10 @@ def tool_dir():
     sets it), else beside the binary under test, else the plain build."""
     if os.environ.get("BENCH_TOOLS"):
         return os.environ["BENCH_TOOLS"]
-    beside = os.path.join(os.path.dirname(os.path.abspath(VMSCHED)), "tools")
+    beside = os.path.join(os.path.dirname(os.path.abspath(VMSCHED)), "bench")
     if os.path.exists(os.path.join(beside, "bench-seed")):
         return beside
-    return os.path.join(ROOT, "build", "plain", "tools")
+    return os.path.join(ROOT, "build", "plain", "bench")
 
 
 TOOLS = tool_dir()

@@ -11,6 +11,7 @@
 #include <sysexits.h>
 
 #include "../db/db.h"
+#include "../sched/sched.h"
 
 /* What a command runs with. */
 struct cli {

@@ -41,7 +41,7 @@
 # here (the daemons, the webhook receivers, and whatever runs this run's
 # copy of bench-vm) is killed by pid and the directory removed.
 #
-# usage: sh tools/bench.sh VMSCHED TOOLDIR [RESULTS]
+# usage: sh tools/bench/bench.sh VMSCHED TOOLDIR [RESULTS]
 #   TOOLDIR holds bench-seed, bench-time, bench-vm and bench-forkexec;
 #   RESULTS (default build/bench/results.txt) gets one "key value" line
 #   per figure.
@@ -68,7 +68,7 @@ abspath() {
 	esac
 }
 
-[ $# -ge 2 ] || die "usage: sh tools/bench.sh VMSCHED TOOLDIR [RESULTS]"
+[ $# -ge 2 ] || die "usage: sh tools/bench/bench.sh VMSCHED TOOLDIR [RESULTS]"
 VMSCHED=$(abspath "$1")
 TOOLS=$(abspath "$2")
 RESULTS=$(abspath "${3:-build/bench/results.txt}")
@@ -76,7 +76,7 @@ for f in "$VMSCHED" "$TOOLS/bench-seed" "$TOOLS/bench-time" \
     "$TOOLS/bench-vm" "$TOOLS/bench-forkexec"; do
 	[ -x "$f" ] || die "$f: not built (make bench builds it)"
 done
-RECEIVER=$(abspath "$(dirname "$0")/../tests/webhook_receiver.py")
+RECEIVER=$(abspath "$(dirname "$0")/../../tests/webhook_receiver.py")
 [ -r "$RECEIVER" ] || die "$RECEIVER: missing"
 command -v python3 >/dev/null || die "python3 (for $RECEIVER): not found"
 

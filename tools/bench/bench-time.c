@@ -1,5 +1,5 @@
 /*
- * bench-time.c: the measuring half of make bench (tools/bench.sh). Each
+ * bench-time.c: the measuring half of make bench (tools/bench/bench.sh). Each
  * subcommand times whole processes with the monotonic clock, or reads back
  * through the db/ layer what the daemon recorded, and prints plain numbers
  * on one line for the driver to format:
@@ -44,7 +44,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../db/db.h"
+#include "seed.h"
 
 #define POLL_NS		2000000L	/* daemon-up: poll every 2 ms */
 #define RESTART_POLL_NS	100000L		/* restart: every 0.1 ms */

@@ -1,6 +1,6 @@
 /*
- * seed.c: bulk data for benchmarks. make bench (tools/bench-seed.c,
- * tools/bench-time.c) fills a database with a fleet's worth of history, a
+ * seed.c: bulk data for benchmarks. make bench (bench-seed.c,
+ * bench-time.c) fills a database with a fleet's worth of history, a
  * million runs and events, in one transaction through statements prepared
  * once and held in a struct db_seed; then it reads back what its figures
  * come from: how many runs and events a window holds, the pid of every run,
@@ -8,10 +8,11 @@
  * outbox with events waiting for delivery, for the drain figure. vmsched
  * itself uses none of this.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "db.h"
+#include "seed.h"
 
 int
 db_seed_begin(struct db *db, struct db_seed *sd)

@@ -1,6 +1,6 @@
 /*
- * bench-seed.c: fills a database for make bench (tools/bench.sh), through
- * the db/ layer like vmsched itself: n VM definitions in one import
+ * bench-seed.c: fills a database for make bench (bench.sh), through the
+ * db/ layer like vmsched itself: n VM definitions in one import
  * (db_vm_import, so each is checked and audited as add would), then a
  * history of runs and events spread over those VMs and over the past year,
  * in one bulk transaction (db_seed_*). The history is made up but shaped
@@ -29,7 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../db/db.h"
+#include "seed.h"
 
 #define DAY_MS		(24 * 3600 * 1000LL)
 #define SPAN_MS		(365 * DAY_MS)	/* the history covers a year */

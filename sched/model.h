@@ -1,0 +1,251 @@
+/*
+ * model.h: what vmsched is about, as plain C values. A VM definition
+ * (struct vm_def) and the pure functions that parse and format its values,
+ * the dependency graph's planner, how a run ended, the event types and the
+ * webhook's filter and retry verdicts, and the clocks. Both the store
+ * (db/) and the scheduler (sched/) include it; it includes neither, so the
+ * store does not depend on the scheduler. No SQL, no processes here.
+ */
+#ifndef VMSCHED_MODEL_H
+#define VMSCHED_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define VMSCHED_VERSION	"0.1.0"
+#define VM_NAME_MAX	64
+
+enum restart_policy {
+	RESTART_ALWAYS,
+	RESTART_ON_FAILURE,
+	RESTART_NEVER,
+};
+
+enum gate_kind {
+	GATE_PATH,	/* a path exists */
+	GATE_CMD,	/* /bin/sh -c CMD exits 0 */
+	GATE_TCP,	/* HOST:PORT accepts a connection */
+};
+
+struct gate {
+	enum gate_kind	 g_kind;
+	char		*g_arg;
+};
+
+/* A list of strings; owns them. */
+struct strv {
+	char	**sv_v;		/* sv_n strings, then NULL */
+	size_t	  sv_n;
+};
+
+/*
+ * A VM definition as stored. Strings are owned by the struct and released by
+ * vm_def_free(); NULL means "not set" for optional ones.
+ */
+struct vm_def {
+	char			 vd_name[VM_NAME_MAX + 1];
+	struct strv		 vd_argv;	/* the command, argv[0] first */
+	char			*vd_cwd;	/* working directory */
+	char			*vd_user;	/* run-as user */
+	struct strv		 vd_env;	/* "K=V", keys unique */
+	struct strv		 vd_after;	/* hard dependencies, by name */
+	struct gate		*vd_gates;	/* start gates, in order */
+	size_t			 vd_ngates;
+	int			 vd_order;	/* boot order, lower first */
+	enum restart_policy	 vd_restart;
+	unsigned char		 vd_success[32];	/* bit n: exit n is success */
+	int64_t			 vd_wait_timeout_ms;
+	int64_t			 vd_up_delay_ms;
+	char			*vd_ready_tcp;	/* HOST:PORT, or NULL */
+	int			 vd_stop_signal;
+	int			 vd_suspend_signal;
+	int64_t			 vd_stop_timeout_ms;	/* 0: never SIGKILL */
+	int64_t			 vd_backoff_initial_ms;
+	double			 vd_backoff_factor;
+	int64_t			 vd_backoff_max_ms;
+	int64_t			 vd_backoff_reset_ms;
+	int			 vd_max_failures;
+	int			 vd_enabled;
+	char			*vd_log_path;	/* NULL: next to the database */
+};
+
+/* vmdef.c */
+/* Fill *vd with DESIGN.md's defaults and no name or command. */
+void	 vm_def_init(struct vm_def *vd);
+/* Release everything *vd owns and reset it to defaults. */
+void	 vm_def_free(struct vm_def *vd);
+/* Append a copy of s; 0, or -1 with errno ENOMEM. */
+int	 strv_push(struct strv *sv, const char *s);
+/* Free every string and empty the list. */
+void	 strv_clear(struct strv *sv);
+/* Index of the "K=V" entry whose key is the key of kv (up to '='), or -1. */
+ssize_t	 strv_find_key(const struct strv *sv, const char *kv);
+/* Append a gate with a copy of arg; 0, or -1 with errno ENOMEM. */
+int	 vm_def_add_gate(struct vm_def *vd, enum gate_kind kind, const char *arg);
+/* Drop every gate of one kind. */
+void	 vm_def_clear_gates(struct vm_def *vd, enum gate_kind kind);
+/* Where VM logs go by default: logs/ beside the database. 0 or -1. */
+int	 vm_log_dir(const char *dbpath, char *buf, size_t len);
+/* vd's log file: its --log-file, or <log dir>/<name>.log. 0 or -1. */
+int	 vm_def_log_path(const struct vm_def *vd, const char *dbpath,
+	    char *buf, size_t len);
+/* Whether exit code (0-255) means success for vd. */
+int	 vm_def_success(const struct vm_def *vd, int code);
+
+/* value.c: parse and format the values of definitions and options. */
+/* Each parser returns 0, or -1 with a reason for the operator in *why. */
+int	 value_name(const char *s, const char **why);
+int	 value_duration(const char *s, int64_t *ms, const char **why);
+int	 value_signal(const char *s, int *sig, const char **why);
+int	 value_int(const char *s, long min, long max, long *out,
+	    const char **why);
+int	 value_double(const char *s, double min, double max, double *out,
+	    const char **why);
+/* A list of exit codes "0,143" into a 256-bit set (bit n: code n). */
+int	 value_codes(const char *s, unsigned char set[32], const char **why);
+int	 value_hostport(const char *s, const char **why);
+int	 value_env(const char *s, const char **why);
+int	 value_restart(const char *s, enum restart_policy *rp,
+	    const char **why);
+/* Names for values; static strings. */
+const char	*value_restart_name(enum restart_policy rp);
+const char	*value_gate_name(enum gate_kind kind);
+/* "TERM" for SIGTERM, or the number as text in buf. */
+const char	*value_signame(int sig, char *buf, size_t len);
+/* "3m12s", "450ms", "0s" into buf; returns buf. */
+char	*value_fmt_duration(int64_t ms, char *buf, size_t len);
+/* Local ISO-8601 ("2026-11-27 10:56:50") into buf; returns buf. */
+char	*value_fmt_time(int64_t ms, char *buf, size_t len);
+/*
+ * A --since value: a duration ago ("2h") or a local date or date and time
+ * ("2026-11-27", "2026-11-27T10:00"), as Unix ms given now_ms.
+ */
+int	 value_since(const char *s, int64_t now_ms, int64_t *ms,
+	    const char **why);
+
+/* plan.c: the dependency graph. */
+struct plan_edge {
+	size_t	pe_from;	/* this VM ... */
+	size_t	pe_to;		/* ... starts after this one */
+};
+/*
+ * Look for a cycle among n nodes. Returns 0 if there is none; 1 if there
+ * is one, with the node indices along it in cycle[0..*len-1] (the first one
+ * repeated at the end, so "a -> b -> a" is 3 entries; cycle holds n + 1);
+ * -1 with errno ENOMEM.
+ */
+int	 plan_find_cycle(size_t n, const struct plan_edge *e, size_t ne,
+	    size_t *cycle, size_t *len);
+/*
+ * The boot waves of n VMs with boot order order[i] and the dependency
+ * edges e. Orders form groups, lower first; a VM that depends on a VM of a
+ * higher order joins that VM's group; inside a group, a VM comes a wave
+ * after each VM it depends on. Fills wave[i] (1 first) and returns the
+ * number of waves; -1 with errno EINVAL for a cycle, ENOMEM. Shutdown is
+ * the same waves, last first.
+ */
+int	 plan_waves(size_t n, const int *order, const struct plan_edge *e,
+	    size_t ne, int *wave);
+
+/* policy.c: how a run ended, as stored and as policy sees it. */
+enum run_reason {
+	RUN_EXITED,		/* exited by itself */
+	RUN_CRASHED,		/* killed by a signal nobody asked for */
+	RUN_STOPPED,		/* ended after stop (or shutdown) */
+	RUN_SUSPENDED,		/* ended after suspend */
+	RUN_KILLED,		/* SIGKILLed after its stop timeout */
+	RUN_EXEC_FAILED,	/* never ran: fork, exec, log, cwd or user */
+	RUN_GATE_TIMEOUT,	/* never ran: a start gate stayed shut */
+	RUN_ADOPTED,		/* adopted from a dead daemon: status unknown */
+};
+
+/* How a run ended, as policy_decide sees it. */
+struct run_end {
+	enum run_reason	 re_reason;
+	int		 re_code;	/* exit code, or -1 */
+	int		 re_signal;	/* terminating signal, or 0 */
+	int		 re_requested;	/* stop/suspend/restart asked for it */
+	int64_t		 re_ran_ms;	/* how long the process ran */
+	int64_t		 re_up_ms;	/* how long it had been up */
+};
+
+/* "exited", "killed-after-timeout", ...: the reason as stored. */
+const char	*run_reason_name(enum run_reason r);
+
+/* hookpolicy.c: the webhook's pure decisions. */
+/* Every event type vmsched emits, NULL-terminated. */
+extern const char *const hook_event_names[];
+/*
+ * Check an --events list: comma-separated names ("vm.failed"), prefixes
+ * ("vm.*") and "*", each matching some event of hook_event_names. 0 with
+ * the list, blanks removed, in buf; -1 with the reason in why.
+ */
+int	 hook_filter_parse(const char *list, char *buf, size_t len, char *why,
+	    size_t whylen);
+/*
+ * Whether event passes filter, a list hook_filter_parse accepted; NULL:
+ * the default, every event but the audit ones (vm.defined, vm.changed,
+ * vm.removed).
+ */
+int	 hook_filter_match(const char *filter, const char *event);
+
+/* Retry timing; HOOK_* are the defaults. */
+#define HOOK_RETRY_INITIAL_MS	1000
+#define HOOK_RETRY_MAX_MS	300000		/* 5 minutes */
+#define HOOK_GIVE_UP_MS		86400000	/* 24 hours after the event */
+struct hook_policy {
+	int64_t	 hp_initial_ms;	/* delay after the first failed attempt */
+	int64_t	 hp_max_ms;	/* doubling stops here */
+	int64_t	 hp_give_up_ms;	/* failed this long after the event */
+};
+enum hook_verdict {
+	HOOK_DELIVERED,		/* 2xx: done */
+	HOOK_RETRY,		/* try again at *next_at */
+	HOOK_FAILED,		/* permanent, or past the give-up time */
+};
+/*
+ * Judge one attempt: status is the HTTP status, 0 when there was none
+ * (connection refused, DNS, TLS, timeout); retry_after_ms the receiver's
+ * Retry-After (0 or less: none); attempts counts this one. 2xx delivers;
+ * 0, 408, 429 and 5xx retry after initial * 2^(attempts-1) capped at max
+ * (or after Retry-After), at the latest at the give-up time, one last try;
+ * other 3xx/4xx, and any failure at or past the give-up time, fail.
+ */
+enum hook_verdict hook_retry(const struct hook_policy *hp, long status,
+	    int64_t retry_after_ms, int attempts, int64_t event_time,
+	    int64_t now, int64_t *next_at);
+
+/* An outbox event as the sender needs it; strings owned, NULL if absent. */
+struct hook_event {
+	int64_t	 he_id;		/* the event id: X-Vmsched-Delivery */
+	int64_t	 he_time;	/* Unix ms */
+	char	*he_event;	/* "vm.exited" */
+	char	*he_vm;		/* NULL: not about one VM */
+	long	 he_pid;	/* -1: none */
+	int	 he_exit_code;	/* -1: none */
+	char	*he_signal;	/* "KILL" */
+	char	*he_reason;	/* "crashed" */
+	char	*he_detail;	/* errno text and the like */
+	char	*he_rule;	/* the rule that decided */
+	char	*he_why;	/* what it waits for or is blocked by */
+	int	 he_restarts;	/* -1: none */
+	int	 he_failures;	/* consecutive; -1: none */
+	int64_t	 he_delay_ms;	/* restart delay; -1: none */
+	int	 he_attempts;	/* delivery attempts so far */
+	int64_t	 he_next_at;	/* next attempt due, Unix ms; 0: now */
+};
+/* Free the strings of ev and reset it to "absent" values. */
+void	 hook_event_clear(struct hook_event *ev);
+/* The one-line human summary the slack format sends, into buf. */
+void	 hook_summary(const struct hook_event *ev, const char *host,
+	    char *buf, size_t len);
+/* url with a password in its user info replaced by "***", into buf. */
+void	 hook_url_redact(const char *url, char *buf, size_t len);
+
+/* util.c */
+/* Wall-clock and monotonic time in milliseconds. */
+int64_t	 now_ms(void);
+int64_t	 mono_ms(void);
+
+#endif
