@@ -310,6 +310,14 @@ fail:
 void
 db_close(struct db *db)
 {
+	size_t i;
+
+	for (i = 0; i < DB_CACHE; i++) {
+		if (db->db_cache[i].dc_st != NULL)
+			sqlite3_finalize(db->db_cache[i].dc_st);
+		db->db_cache[i].dc_st = NULL;
+		db->db_cache[i].dc_sql = NULL;
+	}
 	if (db->db_h != NULL)
 		sqlite3_close(db->db_h);
 	db->db_h = NULL;
@@ -492,4 +500,76 @@ db_text(struct db *db, char **out, const char *sql, const char *types, ...)
 	rc = db_textv(db, out, sql, types, ap);
 	va_end(ap);
 	return rc;
+}
+
+sqlite3_stmt *
+db_cached(struct db *db, const char *sql)
+{
+	size_t i;
+
+	for (i = 0; i < DB_CACHE && db->db_cache[i].dc_sql != NULL; i++)
+		if (db->db_cache[i].dc_sql == sql) {
+			sqlite3_reset(db->db_cache[i].dc_st);
+			sqlite3_clear_bindings(db->db_cache[i].dc_st);
+			return db->db_cache[i].dc_st;
+		}
+	if (i == DB_CACHE) {
+		db_fail(db, DB_ERR, "statement cache full");
+		return NULL;
+	}
+	if (sqlite3_prepare_v3(db->db_h, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    &db->db_cache[i].dc_st, NULL) != SQLITE_OK) {
+		db_sqlfail(db, "prepare");
+		db->db_cache[i].dc_st = NULL;
+		return NULL;
+	}
+	db->db_cache[i].dc_sql = sql;
+	return db->db_cache[i].dc_st;
+}
+
+static int
+param(sqlite3_stmt *st, const char *name)
+{
+	return sqlite3_bind_parameter_index(st, name);
+}
+
+int
+db_bind_int(sqlite3_stmt *st, const char *name, int64_t v)
+{
+	return sqlite3_bind_int64(st, param(st, name), v) == SQLITE_OK ?
+	    DB_OK : DB_ERR;
+}
+
+int
+db_bind_id(sqlite3_stmt *st, const char *name, int64_t v)
+{
+	if (v < 0)
+		return sqlite3_bind_null(st, param(st, name)) == SQLITE_OK ?
+		    DB_OK : DB_ERR;
+	return db_bind_int(st, name, v);
+}
+
+int
+db_bind_text(sqlite3_stmt *st, const char *name, const char *s)
+{
+	int i = param(st, name);
+
+	return (s ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) :
+	    sqlite3_bind_null(st, i)) == SQLITE_OK ? DB_OK : DB_ERR;
+}
+
+int
+db_step_done(struct db *db, sqlite3_stmt *st)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	if (rc != SQLITE_DONE) {
+		db_sqlfail(db, "step");
+		sqlite3_reset(st);
+		return DB_ERR;
+	}
+	sqlite3_reset(st);
+	return DB_OK;
 }

@@ -26,11 +26,18 @@ enum db_status {
 	DB_LIVE = -7,		/* the VM has a process: stop it first */
 };
 
+/* Statements kept prepared for the daemon's hot path (db_cached). */
+#define DB_CACHE	16
+
 /* The open store; one per process (and per thread that needs one). */
 struct db {
 	sqlite3	*db_h;			/* the connection */
 	char	 db_path[PATH_MAX];	/* the database file */
 	char	 db_err[1024];		/* last failure, for the operator */
+	struct {
+		const char	*dc_sql;	/* the text, by address */
+		sqlite3_stmt	*dc_st;
+	} db_cache[DB_CACHE];		/* finalized by db_close */
 };
 
 /* One migration, embedded at build time (build/migrations.c). */
@@ -84,6 +91,19 @@ int	 db_text(struct db *db, char **out, const char *sql,
 	    const char *types, ...);
 int	 db_textv(struct db *db, char **out, const char *sql,
 	    const char *types, va_list ap);
+/*
+ * The statement for sql (a string literal: it is looked up by address),
+ * prepared once and kept until db_close: reset, with no bindings. The
+ * caller binds by name (db_bind_*), steps, and never finalizes it. NULL
+ * with db_err set if it does not prepare.
+ */
+sqlite3_stmt	*db_cached(struct db *db, const char *sql);
+/* Bind by parameter name (":name"); -1 for db_bind_id binds NULL. */
+int	 db_bind_int(sqlite3_stmt *st, const char *name, int64_t v);
+int	 db_bind_id(sqlite3_stmt *st, const char *name, int64_t v);
+int	 db_bind_text(sqlite3_stmt *st, const char *name, const char *s);
+/* Step st to its end: DB_OK, or DB_ERR with db_err set; resets it. */
+int	 db_step_done(struct db *db, sqlite3_stmt *st);
 /* Record a printf-style message in db->db_err; returns status. */
 int	 db_fail(struct db *db, int status, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
@@ -353,6 +373,8 @@ struct db_sup_row {
 	int		 sr_failures;
 	int		 sr_restarts;
 	const char	*sr_boot_id;	/* boot of the last start */
+	enum restart_policy sr_restart;
+	int		 sr_owed;	/* the daemon owed it a start */
 };
 typedef int (*db_sup_cb)(const struct db_sup_row *row, void *arg);
 /* Every VM (or only name) with its state, by boot order. */
@@ -371,7 +393,7 @@ enum change_run {
 	CHANGE_RUN_ONESHOT,	/* a start that never ran: open and close */
 };
 struct db_change {
-	int64_t		 c_vm_id;
+	int64_t		 c_vm_id;	/* 0: not about a VM (scheduler.*) */
 	const char	*c_vm;		/* name, for run rows and events */
 	const char	*c_state;	/* the new state */
 	const char	*c_why;		/* what it waits for, or NULL */
@@ -383,8 +405,12 @@ struct db_change {
 	int64_t		 c_next_start_at;	/* backoff deadline, Unix ms */
 	const char	*c_boot_id;
 	int64_t		 c_handled;	/* request acted on, -1: none */
+	int		 c_owed;	/* a start is still owed */
 	enum change_run	 c_run;
 	int64_t		 c_run_id;	/* in: run to close; out: run opened */
+	int		 c_run_ref;	/* close the run cs[c_run_ref] opened in
+					   the same db_sup_write; -1: c_run_id */
+	long		 c_run_pid;	/* the run's process (events), -1 */
 	int64_t		 c_started_at;	/* run start, for OPEN and ONESHOT */
 	int		 c_code;	/* exit code */
 	int		 c_signal;
@@ -395,7 +421,16 @@ struct db_change {
 	int		 c_breaker;
 	const char	*c_events[4];	/* events to emit, NULL-terminated */
 };
+/*
+ * Write the n changes cs in one transaction, in order, all or none; each
+ * opened run's id goes to its c_run_id. Whether an event waits for the
+ * webhook is decided once, from the settings of that transaction.
+ */
+int	 db_sup_write(struct db *db, struct db_change *const *cs, size_t n);
+/* One change, as db_sup_write does. */
 int	 db_sup_change(struct db *db, struct db_change *c);
+/* This database's id (made once, at random): 32 hex digits into buf. */
+int	 db_instance_id(struct db *db, char *buf, size_t len);
 
 /*
  * The CLI asks: set desired (up, down, suspended; NULL keeps it) and a

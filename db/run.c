@@ -16,16 +16,16 @@ db_sup_load(struct db *db, const char *name, db_sup_cb cb, void *arg)
 {
 	struct db_sup_row r;
 	sqlite3_stmt *st;
+	const char *why;
 	int rc;
 
 	st = db_prep(db, "SELECT v.id, v.name, v.enabled, s.desired, s.state, "
 	    "s.pending, s.request, s.pid, s.pid_start, s.run_id, "
 	    "r.started_at, s.failures, s.restarts, s.boot_id, v.boot_order, "
-	    "s.handled "
+	    "s.handled, v.restart, s.owed "
 	    "FROM vm v JOIN vm_state s ON s.vm_id = v.id "
 	    "LEFT JOIN run r ON r.id = s.run_id "
-	    "WHERE ?1 IS NULL OR v.name = ?1 ORDER BY v.boot_order, v.name",
-	    "t", name);
+	    "WHERE ?1 IS NULL OR v.name = ?1 ORDER BY v.id", "t", name);
 	if (st == NULL)
 		return DB_ERR;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -47,6 +47,10 @@ db_sup_load(struct db *db, const char *name, db_sup_cb cb, void *arg)
 		r.sr_boot_id = (const char *)sqlite3_column_text(st, 13);
 		r.sr_order = sqlite3_column_int(st, 14);
 		r.sr_handled = sqlite3_column_int64(st, 15);
+		if (value_restart((const char *)sqlite3_column_text(st, 16),
+		    &r.sr_restart, &why) == -1)
+			r.sr_restart = RESTART_ON_FAILURE;
+		r.sr_owed = sqlite3_column_int(st, 17);
 		if (cb(&r, arg) != 0)
 			break;
 	}
@@ -56,73 +60,223 @@ db_sup_load(struct db *db, const char *name, db_sup_cb cb, void *arg)
 	return DB_OK;
 }
 
+/* The daemon's statements, bound by name and kept prepared. */
+static const char sql_run_open[] =
+    "INSERT INTO run (vm, boot_id, started_at, pid, pid_start) "
+    "VALUES (:vm, :boot_id, :started_at, :pid, :pid_start)";
+static const char sql_run_close[] =
+    "UPDATE run SET ended_at = :at, exit_code = :code, signal = :signal, "
+    "reason = :reason, detail = :detail, rule = :rule, failures = "
+    ":failures, delay_ms = :delay_ms, breaker = :breaker WHERE id = :run_id";
+static const char sql_state[] =
+    "UPDATE vm_state SET state = :state, why = :why, "
+    "state_since = CASE WHEN state = :state THEN state_since ELSE :at END, "
+    "pid = :pid, pid_start = CASE WHEN :pid IS NULL THEN NULL "
+    "ELSE :pid_start END, "
+    "run_id = CASE WHEN :pid IS NULL THEN NULL ELSE :run_id END, "
+    "failures = :failures, restarts = :restarts, "
+    "next_start_at = :next_start_at, owed = :owed, "
+    "last_run_id = CASE WHEN :closed THEN :run_id ELSE last_run_id END, "
+    "boot_id = coalesce(:boot_id, boot_id), "
+    "handled = coalesce(:handled, handled), "
+    "pending = CASE WHEN request = :handled THEN NULL ELSE pending END "
+    "WHERE vm_id = :vm_id";
+static const char sql_event[] =
+    "INSERT INTO event (time, event, vm, detail, status) VALUES (:at, "
+    ":event, :vm, json_object('pid', :pid, 'exit_code', :code, "
+    "'signal', vms_signame(:signal), 'reason', :reason, 'detail', :detail, "
+    "'rule', :rule, 'restarts', :restarts, 'failures', :failures, "
+    "'delay_ms', :delay_ms, 'state', :state, 'why', :why), :status)";
+static const char sql_filter[] =
+    "SELECT (SELECT value FROM setting WHERE key = 'webhook.events') "
+    "FROM setting WHERE key = 'webhook.url'";
+
+/* The webhook's filter for this transaction: 1 with a URL set (filter
+ * NULL for the default, malloc'ed otherwise), 0 without, -1. */
 static int
-sup_change(struct db *db, void *arg)
+hook_setting(struct db *db, char **filter)
 {
-	struct db_change *c = arg;
-	char *detail = NULL;
-	size_t i;
-	int rc = DB_ERR;
+	sqlite3_stmt *st;
+	const unsigned char *f;
+	int rc, set = 0;
+
+	*filter = NULL;
+	if ((st = db_cached(db, sql_filter)) == NULL)
+		return -1;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		set = 1;
+		if ((f = sqlite3_column_text(st, 0)) != NULL &&
+		    (*filter = strdup((const char *)f)) == NULL)
+			rc = SQLITE_NOMEM;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		db_fail(db, DB_ERR, "%s", sqlite3_errmsg(db->db_h));
+		return -1;
+	}
+	return set;
+}
+
+struct sup_write {
+	struct db_change *const	*w_cs;
+	size_t			 w_n;
+};
+
+static int
+write_run(struct db *db, struct db_change *c)
+{
+	sqlite3_stmt *st;
 
 	if (c->c_run == CHANGE_RUN_OPEN || c->c_run == CHANGE_RUN_ONESHOT) {
-		if (db_exec(db, "INSERT INTO run (vm, boot_id, started_at, pid, "
-		    "pid_start) VALUES (?, ?, ?, nullif(?, -1), ?)", "ttiii",
-		    c->c_vm, c->c_boot_id, c->c_started_at, (int64_t)c->c_pid,
-		    c->c_pid_start) != DB_OK)
+		if ((st = db_cached(db, sql_run_open)) == NULL)
+			return DB_ERR;
+		db_bind_text(st, ":vm", c->c_vm);
+		db_bind_text(st, ":boot_id", c->c_boot_id);
+		db_bind_int(st, ":started_at", c->c_started_at);
+		db_bind_id(st, ":pid", c->c_pid);
+		db_bind_int(st, ":pid_start", c->c_pid_start);
+		if (db_step_done(db, st) != DB_OK)
 			return DB_ERR;
 		c->c_run_id = sqlite3_last_insert_rowid(db->db_h);
 	}
 	if (c->c_run == CHANGE_RUN_CLOSE || c->c_run == CHANGE_RUN_ONESHOT) {
-		if (db_exec(db, "UPDATE run SET ended_at = ?, exit_code = "
-		    "nullif(?, -1), signal = nullif(?, 0), reason = ?, "
-		    "detail = ?, rule = ?, failures = ?, delay_ms = "
-		    "nullif(?, -1), breaker = ? WHERE id = ?", "inntttnini",
-		    c->c_at, c->c_code, c->c_signal, c->c_reason, c->c_detail,
-		    c->c_rule, c->c_failures, c->c_delay_ms, c->c_breaker,
-		    c->c_run_id) != DB_OK)
+		if ((st = db_cached(db, sql_run_close)) == NULL)
+			return DB_ERR;
+		db_bind_int(st, ":at", c->c_at);
+		db_bind_id(st, ":code", c->c_code);
+		db_bind_id(st, ":signal", c->c_signal > 0 ? c->c_signal : -1);
+		db_bind_text(st, ":reason", c->c_reason);
+		db_bind_text(st, ":detail", c->c_detail);
+		db_bind_text(st, ":rule", c->c_rule);
+		db_bind_int(st, ":failures", c->c_failures);
+		db_bind_id(st, ":delay_ms", c->c_delay_ms);
+		db_bind_int(st, ":breaker", c->c_breaker);
+		db_bind_int(st, ":run_id", c->c_run_id);
+		if (db_step_done(db, st) != DB_OK)
 			return DB_ERR;
 	}
-	if (db_exec(db, "UPDATE vm_state SET state = ?2, why = ?3, "
-	    "state_since = CASE WHEN state = ?2 THEN state_since ELSE ?4 END, "
-	    "pid = nullif(?5, -1), pid_start = CASE WHEN ?5 = -1 THEN NULL "
-	    "ELSE ?6 END, run_id = CASE WHEN ?5 = -1 THEN NULL ELSE ?7 END, "
-	    "failures = ?8, restarts = ?9, next_start_at = nullif(?10, 0), "
-	    "last_run_id = CASE WHEN ?13 THEN ?7 ELSE last_run_id END, "
-	    "boot_id = coalesce(?11, boot_id), "
-	    "handled = CASE WHEN ?12 < 0 THEN handled ELSE ?12 END, "
-	    "pending = CASE WHEN ?12 < 0 THEN pending ELSE NULL END "
-	    "WHERE vm_id = ?1", "ittiiiinnitin",
-	    c->c_vm_id, c->c_state, c->c_why, c->c_at, (int64_t)c->c_pid,
-	    c->c_pid_start, c->c_run_id, c->c_failures, c->c_restarts,
-	    c->c_next_start_at, c->c_boot_id, c->c_handled,
-	    c->c_run == CHANGE_RUN_CLOSE || c->c_run == CHANGE_RUN_ONESHOT) !=
-	    DB_OK)
-		return DB_ERR;
-	if (c->c_events[0] == NULL)
+	return DB_OK;
+}
+
+static int
+write_state(struct db *db, const struct db_change *c)
+{
+	sqlite3_stmt *st;
+
+	if (c->c_vm_id <= 0)
 		return DB_OK;
-	if (db_text(db, &detail, "SELECT json_object('pid', nullif(?1, -1), "
-	    "'exit_code', nullif(?2, -1), 'signal', vms_signame(?3), "
-	    "'reason', ?4, 'detail', ?5, 'rule', ?6, 'restarts', ?7, "
-	    "'failures', ?8, 'delay_ms', nullif(?9, -1), 'state', ?10, "
-	    "'why', ?11)", "inntttnnitt", (int64_t)c->c_pid, c->c_code,
-	    c->c_signal, c->c_reason, c->c_detail, c->c_rule, c->c_restarts,
-	    c->c_failures, c->c_delay_ms, c->c_state, c->c_why) != DB_OK)
+	if ((st = db_cached(db, sql_state)) == NULL)
 		return DB_ERR;
+	db_bind_int(st, ":vm_id", c->c_vm_id);
+	db_bind_text(st, ":state", c->c_state);
+	db_bind_text(st, ":why", c->c_why);
+	db_bind_int(st, ":at", c->c_at);
+	db_bind_id(st, ":pid", c->c_pid);
+	db_bind_int(st, ":pid_start", c->c_pid_start);
+	db_bind_int(st, ":run_id", c->c_run_id);
+	db_bind_int(st, ":failures", c->c_failures);
+	db_bind_int(st, ":restarts", c->c_restarts);
+	db_bind_id(st, ":next_start_at", c->c_next_start_at > 0 ?
+	    c->c_next_start_at : -1);
+	db_bind_int(st, ":owed", c->c_owed != 0);
+	db_bind_int(st, ":closed", c->c_run == CHANGE_RUN_CLOSE ||
+	    c->c_run == CHANGE_RUN_ONESHOT);
+	db_bind_text(st, ":boot_id", c->c_boot_id);
+	db_bind_id(st, ":handled", c->c_handled);
+	return db_step_done(db, st);
+}
+
+static int
+write_events(struct db *db, const struct db_change *c, int hooked,
+    const char *filter)
+{
+	sqlite3_stmt *st;
+	size_t i;
+	long pid = c->c_pid > 0 ? c->c_pid : c->c_run_pid;
+
 	for (i = 0; i < sizeof(c->c_events) / sizeof(c->c_events[0]) &&
-	    c->c_events[i] != NULL; i++)
-		if (db_event_add(db, c->c_events[i], c->c_vm, -1, detail) !=
-		    DB_OK)
+	    c->c_events[i] != NULL; i++) {
+		if ((st = db_cached(db, sql_event)) == NULL)
+			return DB_ERR;
+		db_bind_int(st, ":at", c->c_at);
+		db_bind_text(st, ":event", c->c_events[i]);
+		db_bind_text(st, ":vm", c->c_vm);
+		db_bind_id(st, ":pid", pid > 0 ? pid : -1);
+		db_bind_id(st, ":code", c->c_code);
+		db_bind_int(st, ":signal", c->c_signal);
+		db_bind_text(st, ":reason", c->c_reason);
+		db_bind_text(st, ":detail", c->c_detail);
+		db_bind_text(st, ":rule", c->c_rule);
+		db_bind_int(st, ":restarts", c->c_restarts);
+		db_bind_int(st, ":failures", c->c_failures);
+		db_bind_id(st, ":delay_ms", c->c_delay_ms);
+		db_bind_text(st, ":state", c->c_state);
+		db_bind_text(st, ":why", c->c_why);
+		db_bind_text(st, ":status", hooked &&
+		    hook_filter_match(filter, c->c_events[i]) ? "pending" :
+		    "none");
+		if (db_step_done(db, st) != DB_OK)
+			return DB_ERR;
+	}
+	return DB_OK;
+}
+
+static int
+sup_write(struct db *db, void *arg)
+{
+	struct sup_write *w = arg;
+	struct db_change *c;
+	char *filter;
+	size_t i;
+	int hooked, rc = DB_ERR;
+
+	if ((hooked = hook_setting(db, &filter)) == -1)
+		return DB_ERR;
+	for (i = 0; i < w->w_n; i++) {
+		c = w->w_cs[i];
+		if (c->c_run_ref >= 0 && (size_t)c->c_run_ref < i)
+			c->c_run_id = w->w_cs[c->c_run_ref]->c_run_id;
+		if (write_run(db, c) != DB_OK || write_state(db, c) != DB_OK ||
+		    write_events(db, c, hooked, filter) != DB_OK)
 			goto done;
+	}
 	rc = DB_OK;
 done:
-	free(detail);
+	free(filter);
 	return rc;
+}
+
+int
+db_sup_write(struct db *db, struct db_change *const *cs, size_t n)
+{
+	struct sup_write w = { cs, n };
+
+	if (n == 0)
+		return DB_OK;
+	return db_tx(db, sup_write, &w);
 }
 
 int
 db_sup_change(struct db *db, struct db_change *c)
 {
-	return db_tx(db, sup_change, c);
+	return db_sup_write(db, &c, 1);
+}
+
+int
+db_instance_id(struct db *db, char *buf, size_t len)
+{
+	char *id = NULL;
+
+	if (db_exec(db, "INSERT OR IGNORE INTO setting (key, value) VALUES "
+	    "('db.id', lower(hex(randomblob(16))))", "") != DB_OK ||
+	    db_text(db, &id, "SELECT value FROM setting WHERE key = 'db.id'",
+	    "") != DB_OK || id == NULL) {
+		free(id);
+		return DB_ERR;
+	}
+	snprintf(buf, len, "%s", id);
+	free(id);
+	return DB_OK;
 }
 
 struct request {
@@ -141,8 +295,11 @@ request(struct db *db, void *arg)
 
 	if ((rc = db_vm_id(db, q->q_name, &id)) != DB_OK)
 		return rc;
+	/* A new desired state replaces what was pending (stop drops a
+	 * start); reset, which keeps the desired state, keeps it too. */
 	if (db_exec(db, "UPDATE vm_state SET desired = coalesce(?2, desired), "
-	    "pending = coalesce(?3, pending), request = request + 1 "
+	    "pending = CASE WHEN ?2 IS NULL THEN coalesce(pending, ?3) "
+	    "ELSE ?3 END, request = request + 1 "
 	    "WHERE vm_id = ?1", "itt", id, q->q_desired, q->q_pending) != DB_OK)
 		return DB_ERR;
 	return db_int(db, q->q_request, "SELECT request FROM vm_state "

@@ -1,32 +1,47 @@
 /*
  * drv-exec.c: the exec driver. The VM is a long-running foreground process
- * (vmware-vmx -x, qemu, VBoxHeadless, any daemon) that the supervisor forks
- * and keeps as its child. The child gets a new session, default signal
- * handling, stdout and stderr appended to the VM's log file, its working
- * directory, user and environment, then execs. Whatever fails before the
- * exec is sent back through a close-on-exec pipe, so the parent learns
- * "exec: No such file or directory" instead of a mysterious exit 127.
- * Everything the child needs is prepared by the parent, the PATH lookup
+ * (vmware-vmx -x, qemu, VBoxHeadless, any daemon) that the daemon forks and
+ * keeps as its child: its end comes from waitpid, and stop, suspend and
+ * kill are signals to its process group. A process a dead daemon started
+ * is adopted by pid and start time and watched through a pidfd (or polled
+ * where there is none). exec_launch, which the driver starts VMs with, also
+ * runs the helper processes of a VM's checks (gate commands, TCP probes)
+ * with the same user, groups, environment, directory and log file.
+ *
+ * The child gets a new session, default signal handling, stdout and stderr
+ * appended to the VM's log file, its user, working directory and
+ * environment, then execs. Whatever fails before the exec is sent back
+ * through a close-on-exec pipe, so the parent learns "exec: No such file
+ * or directory" instead of a mysterious exit 127. Everything the child
+ * needs is prepared by the parent, the PATH lookup and the user's groups
  * included: after vfork it only makes system calls, then execve.
+ *
+ * The log file is opened with the rights of whoever controls its path
+ * (trust.c): the daemon for a path only root can change, else that user,
+ * so a symlink, hard link, FIFO or device planted there cannot make root
+ * write or chown anything; the open never blocks (O_NONBLOCK, then the
+ * file must be a regular one) and follows no last symlink.
  *
  * vfork, not fork: fork copies the daemon's page tables (and, with the
  * webhook thread, flushes TLBs across CPUs) only for exec to throw the copy
- * away; on a 2-core host that was most of a restart's cost (11 ms against
- * 3 ms). The child shares our memory until it execs, so it writes nothing
- * but its own stack and the report pipe; every signal is blocked around the
- * vfork so no handler of ours runs in it; and it changes credentials with
- * raw system calls, since glibc's setuid() would try to reach the threads
- * of the process it thinks it is part of.
+ * away; on a 2-core host that was most of a restart's cost. The child
+ * shares our memory until it execs, so it writes nothing but its own stack
+ * and the report pipe; every signal is blocked around the vfork so no
+ * handler of ours runs in it; and it changes credentials with raw system
+ * calls, since glibc's setuid() would try to reach the threads of the
+ * process it thinks it is part of.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <pthread.h>
-#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,21 +51,51 @@
 
 #include "sched.h"
 
+#define POLL_MS		1000	/* liveness of a process without a pidfd */
+
 /* What the child reports when it cannot exec. */
 struct failure {
 	int	f_stage;	/* enum stage */
 	int	f_errno;
 };
 
-enum stage { ST_LOG, ST_STDIN, ST_CWD, ST_GROUPS, ST_GID, ST_UID, ST_EXEC };
-
-static const char *stages[] = {
-	[ST_LOG] = "log file", [ST_STDIN] = "/dev/null", [ST_CWD] = "chdir",
-	[ST_GROUPS] = "setgroups", [ST_GID] = "setgid", [ST_UID] = "setuid",
-	[ST_EXEC] = "exec",
+enum stage {
+	ST_LOG, ST_LOG_TYPE, ST_LOG_LINKS, ST_STDIN, ST_CWD, ST_GROUPS,
+	ST_GID, ST_UID, ST_EXEC,
 };
 
-/* Mark every descriptor from 3 up close-on-exec. */
+static const char *stages[] = {
+	[ST_LOG] = "log file", [ST_LOG_TYPE] = "log file",
+	[ST_LOG_LINKS] = "log file", [ST_STDIN] = "/dev/null",
+	[ST_CWD] = "chdir", [ST_GROUPS] = "setgroups", [ST_GID] = "setgid",
+	[ST_UID] = "setuid", [ST_EXEC] = "exec",
+};
+
+/* Credentials, as the parent worked them out. */
+struct cred {
+	uid_t	 c_uid;
+	gid_t	 c_gid;
+	gid_t	*c_groups;
+	int	 c_ngroups;
+};
+
+/* Everything the child needs, ready before the vfork. */
+struct child {
+	const char	*ch_prog;	/* the file to exec */
+	char *const	*ch_argv;
+	char *const	*ch_envp;
+	int		 ch_exec_fd;	/* exec this descriptor, or -1 */
+	const char	*ch_cwd;
+	const char	*ch_log;	/* resolved: no symlinks */
+	int		 ch_drop;	/* become ch_user */
+	struct cred	 ch_user;	/* the VM's user */
+	int		 ch_log_as;	/* 0 daemon, 1 the VM's user, 2 ch_other */
+	struct cred	 ch_other;	/* who controls the log's path */
+	struct cred	 ch_self;	/* the daemon, to come back to */
+	int		 ch_report;	/* write end of the report pipe */
+};
+
+/* Mark every descriptor from lowfd up close-on-exec. */
 static void
 cloexec_from(int lowfd)
 {
@@ -68,13 +113,12 @@ cloexec_from(int lowfd)
 
 /* Credentials, without glibc's all-threads broadcast (see above). */
 static int
-raw_setgroups(const struct spawn *sp)
+raw_setgroups(const struct cred *c)
 {
 #if defined(__linux__)
-	return (int)syscall(SYS_setgroups, (size_t)sp->sp_ngroups,
-	    sp->sp_groups);
+	return (int)syscall(SYS_setgroups, (size_t)c->c_ngroups, c->c_groups);
 #else
-	return setgroups(sp->sp_ngroups, sp->sp_groups);
+	return setgroups(c->c_ngroups, c->c_groups);
 #endif
 }
 
@@ -95,6 +139,21 @@ raw_setuid(uid_t uid)
 	return (int)syscall(SYS_setuid, uid);
 #else
 	return setuid(uid);
+#endif
+}
+
+/* Effective ids only: the saved root lets the child come back. */
+static int
+raw_seteids(uid_t uid, gid_t gid)
+{
+#if defined(__linux__)
+	if (syscall(SYS_setresgid, (gid_t)-1, gid, (gid_t)-1) == -1)
+		return -1;
+	return (int)syscall(SYS_setresuid, (uid_t)-1, uid, (uid_t)-1);
+#else
+	if (setegid(gid) == -1)
+		return -1;
+	return seteuid(uid);
 #endif
 }
 
@@ -134,8 +193,56 @@ find_program(const char *argv0, char *const *envp, char *buf, size_t len)
 	return -1;
 }
 
+/* Become c for good. */
+static int
+drop(const struct cred *c, struct failure *f)
+{
+	f->f_stage = ST_GROUPS;
+	if (raw_setgroups(c) == -1)
+		return -1;
+	f->f_stage = ST_GID;
+	if (raw_setgid(c->c_gid) == -1)
+		return -1;
+	f->f_stage = ST_UID;
+	return raw_setuid(c->c_uid);
+}
+
+/* Open the log without following a last symlink or blocking; it must be
+ * a regular file with one link. Then it is stdout and stderr. */
+static int
+open_log(const struct child *ch, struct failure *f)
+{
+	struct stat sb;
+	int fd, fl;
+
+	f->f_stage = ST_LOG;
+	if ((fd = open(ch->ch_log, O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY |
+	    O_NOFOLLOW | O_NONBLOCK, 0600)) == -1)
+		return -1;
+	if (fstat(fd, &sb) == -1)
+		return -1;
+	if (!S_ISREG(sb.st_mode)) {
+		f->f_stage = ST_LOG_TYPE;
+		errno = EINVAL;
+		return -1;
+	}
+	if (sb.st_nlink > 1) {
+		f->f_stage = ST_LOG_LINKS;
+		errno = EMLINK;
+		return -1;
+	}
+	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1)
+		return -1;
+	if (dup2(fd, 1) == -1 || dup2(fd, 2) == -1)
+		return -1;
+	if (fd > 2)
+		close(fd);
+	return 0;
+}
+
 static void __attribute__((noreturn))
-child(const struct spawn *sp, const char *prog, int report)
+child(const struct child *ch)
 {
 	struct failure f = { 0, 0 };
 	struct sigaction dfl;
@@ -153,70 +260,262 @@ child(const struct spawn *sp, const char *prog, int report)
 	setsid();
 	cloexec_from(3);
 
-	f.f_stage = ST_LOG;
-	if ((fd = open(sp->sp_log, O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY,
-	    0640)) == -1)
-		goto fail;
-	if (sp->sp_setuser && fchown(fd, sp->sp_uid, sp->sp_gid) == -1)
-		goto fail;
-	if (dup2(fd, 1) == -1 || dup2(fd, 2) == -1)
-		goto fail;
-	if (fd > 2)
-		close(fd);
+	if (ch->ch_log_as == 1) {
+		/* The VM's user controls the log's path: open it as them. */
+		if (ch->ch_drop && drop(&ch->ch_user, &f) == -1)
+			goto fail;
+		if (open_log(ch, &f) == -1)
+			goto fail;
+	} else {
+		if (ch->ch_log_as == 2) {
+			f.f_stage = ST_GROUPS;
+			if (raw_setgroups(&ch->ch_other) == -1)
+				goto fail;
+			f.f_stage = ST_LOG;
+			if (raw_seteids(ch->ch_other.c_uid,
+			    ch->ch_other.c_gid) == -1)
+				goto fail;
+		}
+		if (open_log(ch, &f) == -1)
+			goto fail;
+		if (ch->ch_log_as == 2 && (raw_seteids(ch->ch_self.c_uid,
+		    ch->ch_self.c_gid) == -1 || raw_setgroups(&ch->ch_self) ==
+		    -1))
+			goto fail;
+		if (ch->ch_drop && drop(&ch->ch_user, &f) == -1)
+			goto fail;
+	}
 	f.f_stage = ST_STDIN;
 	if ((fd = open("/dev/null", O_RDONLY)) == -1 || dup2(fd, 0) == -1)
 		goto fail;
 	if (fd > 2)
 		close(fd);
-	if (sp->sp_setuser) {
-		f.f_stage = ST_GROUPS;
-		if (raw_setgroups(sp) == -1)
-			goto fail;
-		f.f_stage = ST_GID;
-		if (raw_setgid(sp->sp_gid) == -1)
-			goto fail;
-		f.f_stage = ST_UID;
-		if (raw_setuid(sp->sp_uid) == -1)
-			goto fail;
-	}
 	f.f_stage = ST_CWD;
-	if (sp->sp_cwd != NULL && chdir(sp->sp_cwd) == -1)
+	if (ch->ch_cwd != NULL && chdir(ch->ch_cwd) == -1)
 		goto fail;
 	f.f_stage = ST_EXEC;
-	execve(prog, sp->sp_argv, sp->sp_envp);
+	if (ch->ch_exec_fd >= 0)
+		fexecve(ch->ch_exec_fd, ch->ch_argv, ch->ch_envp);
+	else
+		execve(ch->ch_prog, ch->ch_argv, ch->ch_envp);
 fail:
 	f.f_errno = errno;
-	while (write(report, &f, sizeof(f)) == -1 && errno == EINTR)
+	while (write(ch->ch_report, &f, sizeof(f)) == -1 && errno == EINTR)
 		;
 	_exit(127);
 }
 
+/*
+ * The credentials of pw into c, its groups in a malloc'ed list (however
+ * many there are). 0, or -1 with why.
+ */
 static int
-exec_start(const struct spawn *sp, pid_t *pidp, char *why, size_t len)
+cred_of(const struct passwd *pw, struct cred *c, char *why, size_t len)
 {
-	struct failure f;
-	sigset_t all, old;
-	char prog[PATH_MAX];
-	ssize_t n;
-	pid_t pid;
-	int fds[2], status;
+	gid_t *g = NULL, *ng;
+	int n = 64, tries;
 
-	if (find_program(sp->sp_argv[0], sp->sp_envp, prog, sizeof(prog)) ==
-	    -1) {
-		snprintf(why, len, "%s", strerror(errno));
+	c->c_uid = pw->pw_uid;
+	c->c_gid = pw->pw_gid;
+	for (tries = 0; tries < 8; tries++) {
+		if ((ng = realloc(g, (size_t)n * sizeof(*g))) == NULL) {
+			free(g);
+			snprintf(why, len, "user %s: %s", pw->pw_name,
+			    strerror(ENOMEM));
+			return -1;
+		}
+		g = ng;
+		if (getgrouplist(pw->pw_name, pw->pw_gid, g, &n) != -1) {
+			c->c_groups = g;
+			c->c_ngroups = n;
+			return 0;
+		}
+		n = n * 2 > 65536 ? 65536 : n * 2;
+	}
+	free(g);
+	snprintf(why, len, "user %s: cannot list its groups", pw->pw_name);
+	return -1;
+}
+
+/* The daemon's own credentials into c (groups malloc'ed). 0, or -1. */
+static int
+self_cred(struct cred *c, char *why, size_t len)
+{
+	int n;
+
+	c->c_uid = geteuid();
+	c->c_gid = getegid();
+	if ((n = getgroups(0, NULL)) < 0 ||
+	    (c->c_groups = calloc((size_t)n + 1, sizeof(gid_t))) == NULL ||
+	    (c->c_ngroups = getgroups(n, c->c_groups)) < 0) {
+		snprintf(why, len, "getgroups: %s", strerror(errno));
 		return -1;
 	}
-	if (pipe(fds) == -1) {
-		snprintf(why, len, "pipe: %s", strerror(errno));
+	return 0;
+}
+
+/*
+ * The environment of a VM: the daemon's, less what the VM sets, plus the
+ * VM's; with a run-as user, its HOME, USER and LOGNAME; then extra. NULL on
+ * ENOMEM. The array and *owned (the strings made here) are the caller's.
+ */
+static char **
+make_env(const struct vm_def *vd, const struct passwd *pw,
+    const char *const *extra, char ***owned)
+{
+	extern char **environ;
+	char **env, **mine;
+	size_t n = 0, nx = 0, k = 0, m = 0, i;
+
+	for (i = 0; environ[i] != NULL; i++)
+		n++;
+	for (i = 0; extra != NULL && extra[i] != NULL; i++)
+		nx++;
+	env = calloc(n + vd->vd_env.sv_n + nx + 4, sizeof(*env));
+	mine = calloc(4, sizeof(*mine));
+	if (env == NULL || mine == NULL) {
+		free(env);
+		free(mine);
+		return NULL;
+	}
+	for (i = 0; environ[i] != NULL; i++) {
+		if (strv_find_key(&vd->vd_env, environ[i]) >= 0)
+			continue;
+		if (pw != NULL && (strncmp(environ[i], "HOME=", 5) == 0 ||
+		    strncmp(environ[i], "USER=", 5) == 0 ||
+		    strncmp(environ[i], "LOGNAME=", 8) == 0))
+			continue;
+		env[k++] = environ[i];
+	}
+	if (pw != NULL) {
+		const char *keys[] = { "HOME", "USER", "LOGNAME" };
+		const char *vals[] = { pw->pw_dir, pw->pw_name, pw->pw_name };
+		for (i = 0; i < 3; i++) {
+			size_t len = strlen(keys[i]) + strlen(vals[i]) + 2;
+			if ((mine[m] = malloc(len)) == NULL) {
+				for (i = 0; i < m; i++)
+					free(mine[i]);
+				free(mine);
+				free(env);
+				return NULL;
+			}
+			snprintf(mine[m], len, "%s=%s", keys[i], vals[i]);
+			env[k++] = mine[m++];
+		}
+	}
+	for (i = 0; i < vd->vd_env.sv_n; i++)
+		env[k++] = vd->vd_env.sv_v[i];
+	for (i = 0; i < nx; i++)
+		env[k++] = (char *)(uintptr_t)extra[i];
+	*owned = mine;
+	return env;
+}
+
+static void
+free_env(char **env, char **owned)
+{
+	size_t i;
+
+	for (i = 0; owned != NULL && owned[i] != NULL; i++)
+		free(owned[i]);
+	free(owned);
+	free(env);
+}
+
+/*
+ * Work out who the child becomes and with whose rights it opens the log:
+ * fills ch (ch_user's and ch_other's group lists malloc'ed) and *pwp with
+ * the VM's user (NULL: the daemon's). 0, or -1 with why.
+ */
+static int
+plan_creds(const struct launch *l, struct child *ch, struct passwd *pwbuf,
+    struct passwd **pwp, char *real, size_t reallen, char *why, size_t len)
+{
+	const struct vm_def *vd = l->l_def;
+	struct passwd *pw;
+	char tw[512];
+	uid_t self = geteuid(), who;
+
+	*pwp = NULL;
+	if (vd->vd_user != NULL) {
+		errno = 0;
+		if ((pw = getpwnam(vd->vd_user)) == NULL) {
+			snprintf(why, len, "user %s: %s", vd->vd_user,
+			    errno ? strerror(errno) : "no such user");
+			return -1;
+		}
+		*pwbuf = *pw;
+		*pwp = pwbuf;
+		if (pw->pw_uid != self) {
+			if (self != 0) {
+				snprintf(why, len, "user %s: running as another "
+				    "user needs the daemon to run as root",
+				    vd->vd_user);
+				return -1;
+			}
+			if (cred_of(pw, &ch->ch_user, why, len) == -1)
+				return -1;
+			ch->ch_drop = 1;
+		}
+	}
+	if (trust_path(l->l_log, self, real, reallen, &who, tw,
+	    sizeof(tw)) == -1) {
+		snprintf(why, len, "log file %s", tw);
 		return -1;
 	}
-	if (fcntl(fds[0], F_SETFD, FD_CLOEXEC) == -1 ||
-	    fcntl(fds[1], F_SETFD, FD_CLOEXEC) == -1) {
-		snprintf(why, len, "fcntl: %s", strerror(errno));
-		close(fds[0]);
-		close(fds[1]);
+	ch->ch_log = real;
+	if (who == self)
+		ch->ch_log_as = 0;
+	else if (ch->ch_drop && who == ch->ch_user.c_uid)
+		ch->ch_log_as = 1;
+	else if (self != 0) {
+		snprintf(why, len, "log file %s: its path is controlled by uid "
+		    "%ld, and only a daemon running as root can act as them",
+		    l->l_log, (long)who);
 		return -1;
+	} else {
+		errno = 0;
+		if ((pw = getpwuid(who)) == NULL) {
+			snprintf(why, len, "log file %s: its directory belongs "
+			    "to uid %ld, which is no user", l->l_log,
+			    (long)who);
+			return -1;
+		}
+		if (cred_of(pw, &ch->ch_other, why, len) == -1 ||
+		    self_cred(&ch->ch_self, why, len) == -1)
+			return -1;
+		ch->ch_log_as = 2;
 	}
+	return 0;
+}
+
+/* "log file P (-> R): why", for the operator. */
+static void
+log_failure(const struct launch *l, const struct child *ch,
+    const struct failure *f, char *why, size_t len)
+{
+	const char *what = f->f_stage == ST_LOG_TYPE ? "not a regular file" :
+	    f->f_stage == ST_LOG_LINKS ? "has more than one hard link" :
+	    strerror(f->f_errno);
+
+	if (strcmp(l->l_log, ch->ch_log) == 0)
+		snprintf(why, len, "log file %s: %s", l->l_log, what);
+	else
+		snprintf(why, len, "log file %s (-> %s): %s", l->l_log,
+		    ch->ch_log, what);
+}
+
+/*
+ * vfork and run ch in the child, every signal blocked around it. A
+ * function of its own, so nothing of the caller's frame is live across
+ * the vfork.
+ */
+static pid_t __attribute__((noinline))
+fork_child(const struct child *ch)
+{
+	sigset_t all, old;
+	pid_t pid;
+
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 #if defined(__linux__)
@@ -225,22 +524,75 @@ exec_start(const struct spawn *sp, pid_t *pidp, char *why, size_t len)
 	pid = fork();
 #endif
 	if (pid == 0)
-		child(sp, prog, fds[1]);
+		child(ch);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (pid == -1) {
-		snprintf(why, len, "fork: %s", strerror(errno));
-		close(fds[0]);
-		close(fds[1]);
+	return pid;
+}
+
+int
+exec_launch(const struct launch *l, struct proc *p, char *why, size_t len)
+{
+	struct child ch;
+	struct failure f;
+	struct passwd pwbuf, *pw;
+	char prog[PATH_MAX], real[PATH_MAX], **env = NULL, **owned = NULL;
+	char *const *argv = l->l_argv ? l->l_argv : l->l_def->vd_argv.sv_v;
+	ssize_t n;
+	pid_t pid;
+	int fds[2] = { -1, -1 }, status, rc = -1;
+
+	memset(&ch, 0, sizeof(ch));
+	memset(p, 0, sizeof(*p));
+	p->p_fd = -1;
+	if (argv == NULL || argv[0] == NULL) {
+		snprintf(why, len, "no command");
 		return -1;
 	}
+	if (plan_creds(l, &ch, &pwbuf, &pw, real, sizeof(real), why,
+	    len) == -1)
+		goto done;
+	if ((env = make_env(l->l_def, pw, l->l_env, &owned)) == NULL) {
+		snprintf(why, len, "environment: %s", strerror(ENOMEM));
+		goto done;
+	}
+	if (l->l_exec_fd < 0 && find_program(argv[0], env, prog,
+	    sizeof(prog)) == -1) {
+		snprintf(why, len, "%s", strerror(errno));
+		goto done;
+	}
+	if (pipe(fds) == -1) {
+		snprintf(why, len, "pipe: %s", strerror(errno));
+		goto done;
+	}
+	if (fcntl(fds[0], F_SETFD, FD_CLOEXEC) == -1 ||
+	    fcntl(fds[1], F_SETFD, FD_CLOEXEC) == -1) {
+		snprintf(why, len, "fcntl: %s", strerror(errno));
+		goto done;
+	}
+	ch.ch_prog = prog;
+	ch.ch_argv = argv;
+	ch.ch_envp = env;
+	ch.ch_exec_fd = l->l_exec_fd;
+	ch.ch_cwd = l->l_def->vd_cwd;
+	ch.ch_report = fds[1];
+
+	if ((pid = fork_child(&ch)) == -1) {
+		snprintf(why, len, "fork: %s", strerror(errno));
+		goto done;
+	}
 	close(fds[1]);
+	fds[1] = -1;
 	/* EOF: the exec happened and closed the pipe. */
 	while ((n = read(fds[0], &f, sizeof(f))) == -1 && errno == EINTR)
 		;
-	close(fds[0]);
-	*pidp = pid;
-	if (n == 0)
-		return 0;
+	if (n == 0) {
+		p->p_pid = pid;
+		p->p_child = 1;
+		if (proc_start_time(pid, &p->p_start) == -1)
+			p->p_start = 0;
+		rc = 0;
+		goto done;
+	}
 	/* The child is exiting 127; collect it here so the reaper never
 	 * sees a run that did not happen. */
 	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
@@ -249,28 +601,150 @@ exec_start(const struct spawn *sp, pid_t *pidp, char *why, size_t len)
 		snprintf(why, len, "child failed before exec");
 	else if (f.f_stage == ST_EXEC)
 		snprintf(why, len, "%s", strerror(f.f_errno));
-	else if (f.f_stage == ST_LOG)
-		snprintf(why, len, "%s %s: %s", stages[f.f_stage], sp->sp_log,
-		    strerror(f.f_errno));
+	else if (f.f_stage <= ST_LOG_LINKS)
+		log_failure(l, &ch, &f, why, len);
 	else if (f.f_stage == ST_CWD)
-		snprintf(why, len, "%s %s: %s", stages[f.f_stage], sp->sp_cwd,
+		snprintf(why, len, "%s %s: %s", stages[f.f_stage], ch.ch_cwd,
 		    strerror(f.f_errno));
 	else
 		snprintf(why, len, "%s: %s", stages[f.f_stage],
 		    strerror(f.f_errno));
+done:
+	if (fds[0] >= 0)
+		close(fds[0]);
+	if (fds[1] >= 0)
+		close(fds[1]);
+	free_env(env, owned);
+	free(ch.ch_user.c_groups);
+	free(ch.ch_other.c_groups);
+	free(ch.ch_self.c_groups);
+	return rc;
+}
+
+/* A pidfd for a process that is not our child; -1 where there is none. */
+static int
+pidfd_open_(pid_t pid)
+{
+#if defined(__linux__) && defined(SYS_pidfd_open)
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+	if (fd >= 0)
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+	return fd;
+#else
+	(void)pid;
 	return -1;
+#endif
+}
+
+int
+exec_signal(const struct proc *p, int sig)
+{
+	if (p->p_pid <= 0) {
+		errno = ESRCH;
+		return -1;
+	}
+	/* Not our child: its pid may be someone else's by now. A child's
+	 * pid is ours until we reap it. */
+	if (!p->p_child) {
+#if defined(__linux__) && defined(SYS_pidfd_send_signal)
+		if (p->p_fd >= 0 && syscall(SYS_pidfd_send_signal, p->p_fd, 0,
+		    NULL, 0) == -1 && errno != ENOSYS)
+			return -1;
+#endif
+		if (!proc_alive(p->p_pid, p->p_start)) {
+			errno = ESRCH;
+			return -1;
+		}
+	}
+	/* The VM leads its own session: signal its whole process group, so
+	 * a wrapper shell does not leave the hypervisor behind. */
+	if (kill(-p->p_pid, sig) == 0)
+		return 0;
+	return kill(p->p_pid, sig);
 }
 
 static int
-exec_signal(pid_t pid, int sig)
+exec_start(const struct launch *l, struct proc *p, char *why, size_t len)
 {
-	/* The VM leads its own session: signal its whole process group, so
-	 * a wrapper shell does not leave the hypervisor behind. */
-	if (kill(-pid, sig) == 0)
-		return 0;
-	return kill(pid, sig);
+	return exec_launch(l, p, why, len);
+}
+
+static int
+exec_stop(const struct proc *p, const struct vm_def *vd)
+{
+	return exec_signal(p, vd->vd_stop_signal);
+}
+
+static int
+exec_suspend(const struct proc *p, const struct vm_def *vd)
+{
+	return exec_signal(p, vd->vd_suspend_signal);
+}
+
+static int
+exec_kill(const struct proc *p)
+{
+	return exec_signal(p, SIGKILL);
+}
+
+static int
+exec_adopt(pid_t pid, int64_t start, struct proc *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->p_fd = -1;
+	if (!proc_alive(pid, start))
+		return -1;
+	p->p_pid = pid;
+	p->p_start = start;
+	/* A pidfd opened after the check could name a newer process with
+	 * the same pid: check once more with the pidfd held. */
+	if ((p->p_fd = pidfd_open_(pid)) >= 0 && !proc_alive(pid, start)) {
+		close(p->p_fd);
+		p->p_fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+static int64_t
+exec_poll_ms(const struct proc *p)
+{
+	return p->p_child || p->p_fd >= 0 ? 0 : POLL_MS;
+}
+
+static int
+exec_alive(const struct proc *p)
+{
+	return proc_alive(p->p_pid, p->p_start);
+}
+
+static void
+exec_reaped(const struct proc *p, int status, int *code, int *sig)
+{
+	(void)p;
+	*code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	*sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+static void
+exec_release(struct proc *p)
+{
+	if (p->p_fd >= 0)
+		close(p->p_fd);
+	memset(p, 0, sizeof(*p));
+	p->p_fd = -1;
 }
 
 const struct driver driver_exec = {
-	"exec", exec_start, exec_signal,
+	.drv_name = "exec",
+	.drv_start = exec_start,
+	.drv_stop = exec_stop,
+	.drv_suspend = exec_suspend,
+	.drv_kill = exec_kill,
+	.drv_adopt = exec_adopt,
+	.drv_poll_ms = exec_poll_ms,
+	.drv_alive = exec_alive,
+	.drv_reaped = exec_reaped,
+	.drv_release = exec_release,
 };

@@ -124,6 +124,37 @@ char	*value_fmt_time(int64_t ms, char *buf, size_t len);
 int	 value_since(const char *s, int64_t now_ms, int64_t *ms,
 	    const char **why);
 
+/*
+ * A VM's states (DESIGN.md, "The daemon"), as the daemon records them, and
+ * what the operator wants of it. vmdef.c names them.
+ */
+enum vm_state {
+	VM_DISABLED,	/* not running, left out of boot */
+	VM_STOPPED,	/* not running */
+	VM_WAITING,	/* to start: waits for its wave, dependencies, gates */
+	VM_STARTING,	/* its driver is starting it */
+	VM_RUNNING,	/* its process runs, not up yet */
+	VM_UP,		/* running for --up-delay and, with --ready-tcp, ready */
+	VM_BACKOFF,	/* ended; starts again after its backoff */
+	VM_FAILED,	/* crash-looping: down until start or reset */
+	VM_BLOCKED,	/* to start, but a dependency will not come up */
+	VM_STOPPING,	/* asked to stop; SIGKILL after its stop timeout */
+	VM_SUSPENDING,	/* asked to suspend; given all the time it needs */
+	VM_SUSPENDED,	/* ended after suspend; down until start */
+	VM_NSTATES
+};
+enum vm_want {
+	WANT_UP,	/* start it (at boot, on start) and keep it by policy */
+	WANT_DOWN,	/* stopped */
+	WANT_SUSPENDED,	/* suspended (or stopped, if it was not running) */
+};
+/* "stopped" for VM_STOPPED, ...; static strings. */
+const char	*vm_state_name(enum vm_state st);
+const char	*vm_want_name(enum vm_want w);
+/* The state or want called name: 0, or -1 if there is none. */
+int	 vm_state_parse(const char *name, enum vm_state *st);
+int	 vm_want_parse(const char *name, enum vm_want *w);
+
 /* plan.c: the dependency graph. */
 struct plan_edge {
 	size_t	pe_from;	/* this VM ... */

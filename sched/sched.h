@@ -7,6 +7,7 @@
 #ifndef VMSCHED_SCHED_H
 #define VMSCHED_SCHED_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -50,33 +51,265 @@ void	 ratelimit_init(struct ratelimit *rl, double per_sec, double burst,
 int64_t	 ratelimit_take(struct ratelimit *rl, int64_t now_ms);
 
 /*
- * The driver interface: how a VM is started and signalled. The exec driver
- * (drv-exec.c) keeps the VM as a foreground child; a detached driver (vmrun,
- * VBoxManage, virsh) will start with a command and watch a pid file.
+ * fsm.c: one VM's state machine, pure. The daemon turns what happens (a
+ * request, an exit, a timer, a probe's answer) into an fsm_event and hands
+ * it, with the facts of the moment, to fsm_step; a table of handlers by
+ * state and event moves the VM, and then a reconcile step compares what
+ * the operator wants with what is and schedules what closes the gap. The
+ * daemon carries out the actions and writes the records; it never sets a
+ * state itself.
  */
-struct spawn {
-	char *const	*sp_argv;	/* the command; argv[0] searched in PATH */
-	char		**sp_envp;	/* the whole environment */
-	const char	*sp_cwd;	/* NULL: stay where the daemon is */
-	const char	*sp_log;	/* stdout and stderr are appended here */
-	int		 sp_setuser;	/* switch to uid/gid/groups (root only) */
-	uid_t		 sp_uid;
-	gid_t		 sp_gid;
-	gid_t		*sp_groups;
-	int		 sp_ngroups;
+enum fsm_timer {
+	T_RESTART,	/* backoff (rate limit, retry) over: start again */
+	T_KILL,		/* stop timeout over: SIGKILL */
+	T_UP,		/* --up-delay over: up, or check readiness */
+	T_CHECK,	/* check the shut gate or the ready port again */
+	T_WAIT,		/* gates or readiness past --wait-timeout */
+	T_PROBE,	/* the check that runs is past its time: kill it */
+	T_SETTLE,	/* boot: past --wait-timeout, later waves go on */
+	T_LIVE,		/* look whether a process we cannot wait for lives */
+	T_NTIMERS
+};
+
+enum fsm_ev {
+	EV_REQUEST,	/* the operator: fe_want, fe_enabled, fe_start, ... */
+	EV_BOOT,	/* the daemon's boot; fe_ok: a never VM ran this boot */
+	EV_ADOPT,	/* start-up: its open run, recorded as fe_was; alive
+			   (fe_ok) for fe_ran_ms, or gone */
+	EV_LOADED,	/* its definition for a start: fe_ok, or fe_why */
+	EV_STARTED,	/* its process started */
+	EV_START_FAILED,/* ... or could not: fe_why */
+	EV_EXITED,	/* its process ended: fe_code, fe_signal, or status
+			   unknown (fe_unknown: not our child) */
+	EV_GATE,	/* the gate checked is open (fe_ok) or shut */
+	EV_READY,	/* --ready-tcp answered (fe_ok) or not */
+	EV_SHUTDOWN,	/* the daemon stops: nothing starts, waves stop */
+	EV_REMOVED,	/* its definition is gone */
+	EV_POKE,	/* something around it changed: look again */
+	EV_TIMER,	/* the first of T_NTIMERS events: EV_TIMER + timer */
+	EV_NEVENTS = EV_TIMER + T_NTIMERS
+};
+
+struct fsm_event {
+	enum fsm_ev	 fe_ev;
+	enum vm_want	 fe_want;	/* EV_REQUEST */
+	int		 fe_enabled;	/* EV_REQUEST */
+	int		 fe_start;	/* EV_REQUEST: start (or restart) now */
+	int		 fe_restart;	/* EV_REQUEST: end the process first */
+	int		 fe_reset;	/* EV_REQUEST: clear the failures */
+	int		 fe_unrecorded;	/* EV_ADOPT: it has no run row yet */
+	int		 fe_ok;
+	int		 fe_code;	/* EV_EXITED: exit code, or -1 */
+	int		 fe_signal;	/* EV_EXITED: signal, or 0 */
+	int		 fe_unknown;	/* EV_EXITED: how it ended is unknown */
+	enum vm_state	 fe_was;	/* EV_ADOPT */
+	int64_t		 fe_ran_ms;	/* EV_ADOPT */
+	const char	*fe_why;	/* EV_LOADED, EV_START_FAILED */
+};
+
+/* Why a VM's process is ending. */
+enum fsm_ask {
+	ASK_NONE,
+	ASK_STOP,	/* stop, restart or shutdown */
+	ASK_SUSPEND,
+};
+
+/* One VM as the state machine keeps it. fsm_init sets it up. */
+struct fsm {
+	enum vm_state	 f_state;
+	enum vm_want	 f_want;	/* what the operator asked */
+	int		 f_enabled;	/* in boot */
+	int		 f_kick;	/* a start is owed */
+	int		 f_is_restart;	/* ... and counts as a restart */
+	int		 f_live;	/* a process exists */
+	enum fsm_ask	 f_ask;		/* why it is ending */
+	int		 f_killed;	/* SIGKILL sent */
+	int		 f_shutdown;	/* the daemon is stopping */
+	int		 f_removed;	/* the definition is gone */
+	int		 f_boot;	/* started by this boot's plan */
+	int		 f_settled;	/* boot: past its wait timeout */
+	int		 f_loaded;	/* definition loaded for this attempt */
+	int		 f_token;	/* fleet restart token taken for it */
+	size_t		 f_gate;	/* next gate to check */
+	int		 f_probe;	/* a gate or ready check runs */
+	int		 f_failures;	/* consecutive */
+	int		 f_restarts;	/* total */
+	int64_t		 f_started;	/* run start (monotonic ms) */
+	int64_t		 f_up_since;	/* monotonic ms; 0: not up */
+	int64_t		 f_wait_since;	/* gates checked since (monotonic) */
+	int64_t		 f_timer[T_NTIMERS];	/* deadlines; 0: disarmed */
+	char		 f_why[200];	/* what it waits for */
+};
+
+/* What the state machine may know beyond the VM itself. */
+struct fsm_facts {
+	int64_t			 fx_now;	/* monotonic ms */
+	const struct vm_def	*fx_def;	/* as loaded for its start */
+	int			 fx_turn;	/* the boot plan lets it start
+						   (at shutdown: stop) now */
+	const char		*fx_turn_why;	/* ... or why not */
+	int			 fx_slot;	/* max-parallel-starts has room */
+	int			 fx_deps;	/* --after VMs: 1 up, 0 not yet,
+						   -1 one will not come up */
+	const char		*fx_deps_why;	/* unless 1, which and why */
+	struct ratelimit	*fx_rate;	/* fleet restarts; NULL: none */
+	double			 fx_jitter;	/* -1..1 for the backoff */
+	int64_t			 fx_poll_ms;	/* its process must be polled
+						   this often; 0: no need */
+};
+
+enum fsm_act {
+	A_LOAD,		/* load the definition: answer EV_LOADED */
+	A_GATE,		/* check gate f_gate: answer EV_GATE */
+	A_READY,	/* check --ready-tcp: answer EV_READY */
+	A_PROBE_KILL,	/* end the running check and forget its answer */
+	A_SPAWN,	/* start the process: EV_STARTED or EV_START_FAILED */
+	A_STOP,		/* ask the process to stop */
+	A_SUSPEND,	/* ... to suspend */
+	A_KILL,		/* end it now */
+	A_POLL,		/* look whether it lives: EV_EXITED if not */
+};
+
+/* What happens to the run row with a record. */
+enum fsm_run {
+	FSM_RUN_NONE,
+	FSM_RUN_OPEN,		/* a process started */
+	FSM_RUN_CLOSE,		/* it ended */
+	FSM_RUN_ONESHOT,	/* a start that never ran */
+};
+
+/* One state change to write, with its run row and events. */
+struct fsm_record {
+	enum vm_state	 r_state;
+	const char	*r_why;		/* f_why, or NULL */
+	enum fsm_run	 r_run;
+	int		 r_code;	/* CLOSE: exit code, -1 */
+	int		 r_signal;	/* CLOSE: signal, 0 */
+	enum run_reason	 r_reason;	/* CLOSE, ONESHOT */
+	const char	*r_detail;	/* ... errno text, the gate; or NULL */
+	struct decision	 r_d;		/* ... what followed, and why */
+	int		 r_failures;	/* consecutive, now */
+	int		 r_restarts;	/* total, now */
+	int64_t		 r_delay_ms;	/* restart after this long; -1 */
+	int64_t		 r_took_ms;	/* ONESHOT: the attempt began this
+					   long ago */
+	int		 r_consumed;	/* the owed start is done or dropped */
+	const char	*r_events[4];	/* NULL-terminated */
+};
+
+#define FSM_MAX_ACTS	6
+#define FSM_MAX_RECS	3
+struct fsm_out {
+	enum fsm_act		 o_act[FSM_MAX_ACTS];
+	size_t			 o_nact;
+	struct fsm_record	 o_rec[FSM_MAX_RECS];
+	size_t			 o_nrec;
+	char			 o_detail[300];	/* r_detail's text */
+};
+
+/* A VM loaded in state st, wanted w: no process, nothing owed. */
+void	 fsm_init(struct fsm *f, enum vm_state st, enum vm_want w,
+	    int enabled, int failures, int restarts);
+/*
+ * Feed ev to f, with fx the facts of now: the handler for (state, event)
+ * moves it, then reconcile schedules what closes the gap between what is
+ * wanted and what is. *out (cleared first) gets the actions to carry out,
+ * in order, and the records to write. Returns 1 if the state or whether a
+ * process exists changed (other VMs' facts may follow), else 0.
+ */
+int	 fsm_step(struct fsm *f, const struct fsm_event *ev,
+	    const struct fsm_facts *fx, struct fsm_out *out);
+/*
+ * What f means to a VM that starts --after it: 1 up, 0 it will be (it is
+ * starting, or owed a start), -1 it will not without the operator.
+ */
+int	 fsm_dep(const struct fsm *f);
+/* Whether f no longer holds back the later waves of the boot. */
+int	 fsm_settled(const struct fsm *f);
+/* Whether f holds a start slot (started, not up, not settled). */
+int	 fsm_starting(const struct fsm *f);
+/*
+ * Whether state st agrees with want w, as the README's table defines it
+ * (what a settled daemon must show).
+ */
+int	 fsm_agrees(enum vm_state st, enum vm_want w);
+
+/*
+ * Drivers: how a VM's process is started, watched, stopped, suspended and
+ * adopted. The state machine above does not know which driver runs a VM;
+ * the daemon asks the VM's driver. The exec driver (drv-exec.c) keeps the
+ * VM as a foreground child; a detached driver (vmrun, VBoxManage, virsh)
+ * starts it with a command and watches a pid file or a status command.
+ */
+/* A VM's process as its driver watches it. */
+struct proc {
+	pid_t	 p_pid;		/* 0: none */
+	int64_t	 p_start;	/* its start time (proc_start_time); 0: unknown */
+	int	 p_child;	/* ours: its end comes from waitpid */
+	int	 p_fd;		/* a pidfd readable at its end, or -1 */
+};
+
+/* What a start needs: the definition and where it runs from. */
+struct launch {
+	const struct vm_def	*l_def;		/* user, cwd, env, command */
+	char *const		*l_argv;	/* NULL: l_def's command */
+	const char		*l_log;		/* absolute; stdout and stderr
+						   are appended here */
+	const char *const	*l_env;		/* more "K=V", NULL-terminated;
+						   or NULL */
+	int			 l_exec_fd;	/* exec this file instead of
+						   argv[0] (fexecve), or -1 */
 };
 
 struct driver {
 	const char	*drv_name;
-	/* Start sp; 0 with *pid set, or -1 with the reason in why. */
-	int		(*drv_start)(const struct spawn *sp, pid_t *pid,
+	/* Start l's process: 0 with *p filled, or -1 with the reason. */
+	int		(*drv_start)(const struct launch *l, struct proc *p,
 			    char *why, size_t len);
-	/* Send sig to the VM's processes; 0 or -1 with errno. */
-	int		(*drv_signal)(pid_t pid, int sig);
+	/* Ask p to stop, to suspend; end it now. 0, or -1 with errno. */
+	int		(*drv_stop)(const struct proc *p,
+			    const struct vm_def *vd);
+	int		(*drv_suspend)(const struct proc *p,
+			    const struct vm_def *vd);
+	int		(*drv_kill)(const struct proc *p);
+	/* Take over pid, which a dead daemon started at start: 0 with *p
+	 * watched, or -1 if that process is gone. */
+	int		(*drv_adopt)(pid_t pid, int64_t start, struct proc *p);
+	/* How often p must be looked at with drv_alive; 0 if its end is
+	 * an event (waitpid, p_fd). */
+	int64_t		(*drv_poll_ms)(const struct proc *p);
+	int		(*drv_alive)(const struct proc *p);
+	/* p ended with this wait status: its exit code (-1) and signal. */
+	void		(*drv_reaped)(const struct proc *p, int status,
+			    int *code, int *sig);
+	/* Let go of what p holds once it ended. */
+	void		(*drv_release)(struct proc *p);
 };
 extern const struct driver driver_exec;
+/*
+ * Start l as the exec driver does (also for a VM's helper processes):
+ * 0 with *p our child, or -1 with why ("exec-failed" text: "No such file
+ * or directory", "log file P: not a regular file", "user U: ...").
+ */
+int	 exec_launch(const struct launch *l, struct proc *p, char *why,
+	    size_t len);
+/* Signal p's process group, checking first that a process that is not
+ * our child is still the one adopted. 0, or -1 with errno. */
+int	 exec_signal(const struct proc *p, int sig);
 
-/* supervise.c: the daemon. */
+/* trust.c */
+/*
+ * Who controls path (absolute), for the daemon running as self: walk it,
+ * following links by hand, into real (no links left); *who is self when
+ * only self or root can change what it opens, else the one user who can.
+ * -1 with why when two users can, a directory on it is writable by a
+ * group or anyone (not sticky), or the last component exists and is not
+ * a regular file with one link.
+ */
+int	 trust_path(const char *path, uid_t self, char *real, size_t reallen,
+	    uid_t *who, char *why, size_t len);
+
+/* daemon.c: the daemon. */
 struct sched_opts {
 	const char	*so_dbpath;
 	double		 so_restart_rate;	/* fleet restarts per second */
@@ -91,8 +324,144 @@ struct sched_opts {
  * every VM: 0, SCHED_BUSY, or SCHED_ERR (after logging why).
  */
 int	 sched_daemon(const struct sched_opts *opts);
-/* Whether a daemon holds the lock of the database at dbpath. */
+/*
+ * The pid of the daemon that holds the database at dbpath, or 0 if none
+ * does. It only tests the lock (F_GETLK): it never takes it, so asking
+ * cannot make a starting daemon think another one runs.
+ */
+long	 sched_lock_holder(const char *dbpath);
+/* Whether a daemon holds it: sched_lock_holder() != 0. */
 int	 sched_lock_held(const char *dbpath);
+
+/*
+ * The daemon's own state, shared by daemon.c (the loop), boot.c (waves,
+ * dependencies, shutdown order), gate.c (checks run for a VM) and
+ * journal.c (what is written to the store). Nothing else uses it.
+ */
+struct db;
+struct hook;
+struct journal;
+
+/* One supervised VM. */
+struct vm {
+	int64_t			 v_id;
+	char			 v_name[VM_NAME_MAX + 1];
+	struct fsm		 v_fsm;
+	struct vm_def		 v_def;		/* as loaded for its start */
+	const struct driver	*v_drv;
+	struct proc		 v_proc;	/* its process, while f_live */
+	int64_t			 v_run_id;	/* its open run, once written */
+	int			 v_run_ref;	/* ... or the journal entry
+						   that opens it; -1 */
+	int64_t			 v_run_wall;	/* the run's start, Unix ms */
+	int64_t			 v_request;	/* last CLI request acted on */
+	int			 v_order;	/* boot order */
+	int			 v_wave;	/* boot wave; 0: not planned */
+	enum restart_policy	 v_restart;	/* as last loaded */
+	char			 v_boot_id[64];	/* boot of its last start */
+	pid_t			 v_probe;	/* its check that runs, or 0 */
+	enum fsm_act		 v_probe_kind;	/* A_GATE or A_READY */
+	struct vm		**v_deps;	/* its --after VMs; NULL: gone */
+	size_t			 v_ndeps;
+	int			 v_jent;	/* 1 + its journal entry that
+						   only sets state; 0: none */
+	int			 v_seen;	/* in the last reload */
+	enum vm_state		 v_was;		/* start-up: as recorded */
+};
+
+/* The daemon. */
+struct sched {
+	struct db		*s_db;
+	const struct sched_opts	*s_opts;
+	char			 s_dbpath[PATH_MAX];	/* absolute */
+	char			 s_dbid[40];	/* the database's id */
+	char			 s_boot_id[64];
+	struct vm		**s_vms;	/* by wave, then order, name */
+	size_t			 s_nvms;
+	struct vm		**s_byname;	/* the same, by name */
+	struct vm		**s_byid;	/* the same, by id */
+	size_t			 s_nindex;	/* VMs in s_byname, s_byid */
+	struct ratelimit	 s_rate;	/* fleet-wide restarts */
+	int64_t			 s_now;		/* monotonic ms, this pass */
+	int64_t			 s_reload_at;	/* next safety reload */
+	int			 s_shutdown;	/* SIGTERM seen */
+	int			 s_booting;	/* boot waves still run */
+	int			 s_wave;	/* boot: lowest wave unsettled */
+	int			 s_down_wave;	/* shutdown: wave being stopped */
+	int			 s_starting;	/* VMs holding a start slot */
+	int			 s_lockfd;
+	int			 s_self_fd;	/* our binary, for probes */
+	struct hook		*s_hook;	/* webhook sender, or NULL */
+	struct journal		*s_jrn;
+	pid_t			*s_disowned;	/* killed checks, to be reaped */
+	size_t			 s_ndisowned;
+	size_t			 s_disowned_cap;
+};
+
+/* daemon.c */
+/*
+ * Feed ev to v (computing its facts), carry out the actions, queue the
+ * records, and feed the answers of actions that answer at once. Returns
+ * 1 if v's state or whether it has a process changed.
+ */
+int	 vm_feed(struct sched *s, struct vm *v, const struct fsm_event *ev);
+/* The VM called name, or with that id; NULL if there is none. */
+struct vm	*vm_by_name(struct sched *s, const char *name);
+struct vm	*vm_by_id(struct sched *s, int64_t id);
+/* Sort s_vms by wave, order and name (after boot_plan changed them). */
+void	 vm_sort(struct sched *s);
+/* v's log file, absolute, into buf; 0 or -1. */
+int	 vm_log_file(struct sched *s, const struct vm *v, char *buf,
+	    size_t len);
+
+/* boot.c */
+/* Give every VM its boot wave, and sort s_vms by it. */
+void	 boot_plan(struct sched *s);
+/* Resolve every VM's --after names (after loads and removals). */
+void	 boot_resolve(struct sched *s);
+/* Feed EV_BOOT to every VM, lowest wave first. */
+void	 boot_start(struct sched *s);
+/* SIGTERM: feed EV_SHUTDOWN to every VM, the last wave's turn first. */
+void	 boot_shutdown(struct sched *s);
+/* v's turn, start slot and dependencies, into fx (why in buf). */
+void	 boot_facts(struct sched *s, const struct vm *v,
+	    struct fsm_facts *fx, char *buf, size_t len);
+/*
+ * Poke every VM that may move because others did (waiting, blocked, owed
+ * a start, or live during shutdown) until nothing changes any more.
+ */
+void	 boot_settle(struct sched *s);
+
+/* gate.c */
+/*
+ * Carry out A_GATE, A_READY or A_PROBE_KILL for v: 1 with *ev (why its
+ * buffer) when the answer is known now (a path gate, a check that could
+ * not start), 0 when a helper will answer, or nothing will.
+ */
+int	 gate_act(struct sched *s, struct vm *v, enum fsm_act a,
+	    struct fsm_event *ev, char *why, size_t len);
+/* A check process ended with status: 1 if it was one, else 0. */
+int	 gate_reaped(struct sched *s, pid_t pid, int status);
+
+/* journal.c: state changes on their way to the store, written once a
+ * pass in one transaction, kept in memory while the store refuses. */
+struct journal	*jrn_new(void);
+void	 jrn_free(struct journal *j);
+/* Queue r, a record of v's state machine (kick says whether a start is
+ * still owed after it). */
+void	 jrn_record(struct sched *s, struct vm *v, const struct fsm_record *r);
+/* Queue v's state as it is, if nothing of v's is queued yet (to say a
+ * request was seen, or that the owed start is gone). */
+void	 jrn_touch(struct sched *s, struct vm *v);
+/* Queue an event of the daemon's own (scheduler.*). */
+void	 jrn_event(struct sched *s, const char *event);
+/* Write what is queued: 0 if the queue is empty now, else -1 (logged
+ * once until it works again; retried at jrn_retry_at). */
+int	 jrn_flush(struct sched *s);
+/* When to try again after a failed flush (monotonic ms), 0: no need. */
+int64_t	 jrn_retry_at(const struct journal *j);
+/* A VM is about to be freed: entries keep their copies, not pointers. */
+void	 jrn_forget(struct journal *j, const struct vm *v);
 
 /* probe.c: whether a start gate is open; 0, or -1 with why. Blocking:
  * the daemon runs them in a child (`vmsched probe`), never in its loop. */
@@ -101,6 +470,16 @@ int	 probe_tcp(const char *hostport, int timeout_ms, char *why,
 	    size_t len);
 
 /* proc.c: processes and the boot. */
+/*
+ * Every process that leads its own session and carries
+ * VMSCHED_DB_ID=dbid in its environment: cb(pid, start time, uid, its
+ * VMSCHED_VM, arg) (the VMs a daemon of this database started). cb
+ * returns nonzero to stop. 0, or -1 (errno ENOSYS where it cannot look).
+ */
+int	 proc_scan(const char *dbid, int (*cb)(pid_t, int64_t, uid_t,
+	    const char *, void *), void *arg);
+/* A start time (proc_start_time) as Unix ms; 0 if unknown. */
+int64_t	 proc_started_ms(int64_t start);
 /* A process's start time (clock ticks since boot on Linux); 0 or -1. */
 int	 proc_start_time(pid_t pid, int64_t *start);
 /* Whether pid is alive and is still the process that started at start. */

@@ -1,6 +1,7 @@
 /*
- * vmdef.c: a VM definition's memory. Defaults come from DESIGN.md; every
- * string a struct vm_def points to is its own, so freeing is one call.
+ * vmdef.c: a VM definition's memory, and the names of a VM's states and
+ * wants. Defaults come from DESIGN.md; every string a struct vm_def points
+ * to is its own, so freeing is one call.
  */
 #include <errno.h>
 #include <limits.h>
@@ -161,4 +162,55 @@ vm_def_clear_gates(struct vm_def *vd, enum gate_kind kind)
 			vd->vd_gates[j++] = vd->vd_gates[i];
 	}
 	vd->vd_ngates = j;
+}
+
+static const char *const state_names[VM_NSTATES] = {
+	[VM_DISABLED] = "disabled", [VM_STOPPED] = "stopped",
+	[VM_WAITING] = "waiting", [VM_STARTING] = "starting",
+	[VM_RUNNING] = "running", [VM_UP] = "up", [VM_BACKOFF] = "backoff",
+	[VM_FAILED] = "failed", [VM_BLOCKED] = "blocked",
+	[VM_STOPPING] = "stopping", [VM_SUSPENDING] = "suspending",
+	[VM_SUSPENDED] = "suspended",
+};
+
+static const char *const want_names[] = {
+	[WANT_UP] = "up", [WANT_DOWN] = "down", [WANT_SUSPENDED] = "suspended",
+};
+
+const char *
+vm_state_name(enum vm_state st)
+{
+	return (unsigned)st < VM_NSTATES ? state_names[st] : "stopped";
+}
+
+const char *
+vm_want_name(enum vm_want w)
+{
+	return (unsigned)w <= WANT_SUSPENDED ? want_names[w] : "up";
+}
+
+int
+vm_state_parse(const char *name, enum vm_state *st)
+{
+	int i;
+
+	for (i = 0; i < VM_NSTATES; i++)
+		if (strcmp(state_names[i], name) == 0) {
+			*st = (enum vm_state)i;
+			return 0;
+		}
+	return -1;
+}
+
+int
+vm_want_parse(const char *name, enum vm_want *w)
+{
+	int i;
+
+	for (i = 0; i <= WANT_SUSPENDED; i++)
+		if (strcmp(want_names[i], name) == 0) {
+			*w = (enum vm_want)i;
+			return 0;
+		}
+	return -1;
 }

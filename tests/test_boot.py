@@ -165,7 +165,10 @@ class Order(DaemonCase):
         self.wait_state("guest", "running")
         time.sleep(1)   # the guest's service answers late, on purpose
         self.assertEqual(self.state("guest"), "running")
-        self.assertEqual(self.state("next"), "stopped")
+        # next waits for its wave, and says so
+        self.assertEqual(self.state("next"), "waiting")
+        self.assertIn("boot wave 2", self.show("next")["why"])
+        self.assertEqual(self.runs("next"), [])
         opened = now_ms()
         sock = listen(port)
         try:

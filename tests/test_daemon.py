@@ -358,8 +358,13 @@ class Lifecycle(DaemonCase):
 
     @unittest.skipUnless(os.geteuid() == 0, "run-as user needs root")
     def test_runs_as_nobody(self):
-        out = os.path.join(self.dir, "who")
-        os.chmod(self.dir, 0o777)
+        # nobody may write only its own directory; the database's stays
+        # private (searchable, so nobody reaches it).
+        os.chmod(self.dir, 0o711)
+        outdir = os.path.join(self.dir, "out")
+        os.mkdir(outdir)
+        os.chmod(outdir, 0o777)
+        out = os.path.join(outdir, "who")
         self.ok("add", "low", "--user", "nobody", "--", "sh", "-c",
                 'id -un > "$0"; echo "$HOME" >> "$0"; exec sleep 1000', out)
         self.start_daemon()

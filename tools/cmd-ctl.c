@@ -70,20 +70,19 @@ nap(void)
 		;
 }
 
-/* The daemon's pid if one holds the database, else 0 after an error. */
+/* The pid of the daemon that holds the database, else 0 after an error. */
 static long
 daemon_pid(struct cli *cli, const char *what)
 {
-	struct db_daemon d;
+	long pid;
 
-	if (!sched_lock_held(cli->c_dbpath) ||
-	    db_daemon_get(&cli->c_db, &d) != DB_OK || d.dd_pid <= 0) {
+	if ((pid = sched_lock_holder(cli->c_dbpath)) <= 0) {
 		cli_err(0, "%s: no daemon is running on %s (start it with "
 		    "`vmsched daemon`, or through launchd/systemd)", what,
 		    cli->c_dbpath);
 		return 0;
 	}
-	return d.dd_pid;
+	return pid;
 }
 
 static const struct ctl *
