@@ -163,6 +163,45 @@ exec(struct db *db, const char *sql)
 	return DB_OK;
 }
 
+/*
+ * Switch to WAL. Changing the journal mode needs the database to itself,
+ * and SQLite answers SQLITE_BUSY at once, without the busy handler, when
+ * another process has it open: so many processes opening a new database
+ * at once (a daemon and the CLI) retry for the busy timeout.
+ */
+static int
+wal(struct db *db)
+{
+	struct timespec ts = { 0, 5 * 1000000L };
+	int64_t until = mono_ms() + BUSY_TIMEOUT_MS;
+	sqlite3_stmt *st;
+	const unsigned char *mode;
+	int rc, ok;
+
+	if (sqlite3_prepare_v2(db->db_h, "PRAGMA journal_mode = WAL", -1, &st,
+	    NULL) != SQLITE_OK)
+		return db_sqlfail(db, "journal_mode WAL");
+	for (;;) {
+		/* It answers with the mode it is in: unchanged when busy. */
+		rc = sqlite3_step(st);
+		ok = rc == SQLITE_ROW && (mode = sqlite3_column_text(st, 0)) !=
+		    NULL && strcmp((const char *)mode, "wal") == 0;
+		sqlite3_reset(st);
+		if (ok)
+			break;
+		if ((rc != SQLITE_ROW && (rc & 0xff) != SQLITE_BUSY &&
+		    (rc & 0xff) != SQLITE_LOCKED) || mono_ms() >= until) {
+			sqlite3_finalize(st);
+			return db_fail(db, DB_ERR, "journal_mode WAL: %s",
+			    rc == SQLITE_ROW ? "the database stays busy" :
+			    sqlite3_errmsg(db->db_h));
+		}
+		nanosleep(&ts, NULL);
+	}
+	sqlite3_finalize(st);
+	return DB_OK;
+}
+
 int
 db_tx(struct db *db, int (*fn)(struct db *, void *), void *arg)
 {
@@ -292,7 +331,7 @@ db_open(struct db *db, const char *path, int max_version)
 		db_close(db);
 		return DB_NEWER;
 	}
-	if (exec(db, "PRAGMA journal_mode = WAL") != DB_OK ||
+	if (wal(db) != DB_OK ||
 	    exec(db, "PRAGMA synchronous = NORMAL") != DB_OK ||
 	    exec(db, "PRAGMA foreign_keys = ON") != DB_OK)
 		goto fail;

@@ -12,8 +12,9 @@
 
 #include "db.h"
 
-/* Running states: a VM in one of them has a process. */
+/* A VM in one of these has a process, or the daemon will start one. */
 #define LIVE_STATES	"('starting', 'running', 'up', 'stopping', 'suspending')"
+#define BUSY_STATES	"('waiting', 'backoff', 'blocked')"
 
 /* JSON array text of the strings, built by SQLite; *out malloc'ed. */
 static int
@@ -400,7 +401,7 @@ static int
 vm_remove(struct db *db, void *arg)
 {
 	struct vm_remove *r = arg;
-	char *def = NULL, *deps = NULL;
+	char *def = NULL, *deps = NULL, *busy = NULL;
 	int64_t id, live;
 	int rc;
 
@@ -422,6 +423,16 @@ vm_remove(struct db *db, void *arg)
 	if (live)
 		return db_fail(db, DB_LIVE, "%s: is running; stop it first "
 		    "or use --force", r->r_name);
+	/* Not running yet, but the daemon means to start it. */
+	if (db_text(db, &busy, "SELECT state FROM vm_state WHERE vm_id = ? "
+	    "AND state IN " BUSY_STATES, "i", id) == DB_ERR)
+		return DB_ERR;
+	if (busy != NULL) {
+		rc = db_fail(db, DB_LIVE, "%s: is %s, to be started; stop it "
+		    "first or use --force", r->r_name, busy);
+		free(busy);
+		return rc;
+	}
 	if (db_def_json(db, id, &def) != DB_OK)
 		return DB_ERR;
 	rc = db_exec(db, "DELETE FROM vm WHERE id = ?", "i", id);

@@ -368,6 +368,10 @@ spawn(struct sched *s, struct vm *v, struct fsm_event *ev, char *why,
 		return;
 	}
 	snprintf(v->v_boot_id, sizeof(v->v_boot_id), "%s", s->s_boot_id);
+	/* Fault injection for the tests: die between a spawn and the
+	 * commit that records it. */
+	if (s->s_fault_spawn)
+		kill(getpid(), SIGKILL);
 	ev->fe_ev = EV_STARTED;
 	ev->fe_why = NULL;
 	log_debug("%s: started pid %ld", v->v_name, (long)v->v_proc.p_pid);
@@ -926,6 +930,8 @@ sched_daemon(const struct sched_opts *opts)
 	s.s_opts = opts;
 	s.s_lockfd = -1;
 	s.s_self_fd = -1;
+	s.s_fault_spawn = getenv("VMSCHED_TEST_FAULT") != NULL &&
+	    strcmp(getenv("VMSCHED_TEST_FAULT"), "kill-after-spawn") == 0;
 	srandom((unsigned)(now_ms() ^ getpid()));
 	if ((rc = start_up(&s, opts, fds)) != 0)
 		goto done;

@@ -24,10 +24,16 @@
 
 #include "sched.h"
 
-int
-proc_start_time(pid_t pid, int64_t *start)
-{
 #if defined(__linux__)
+/*
+ * From /proc/PID/stat: its state letter, session and start time (clock
+ * ticks since boot). The command name may hold spaces and parentheses:
+ * fields are counted from the last ')'; state is field 3, session 6,
+ * starttime 22. 0, or -1.
+ */
+static int
+read_stat(pid_t pid, char *state, long *sid, int64_t *start)
+{
 	char path[64], buf[1024], *p;
 	unsigned long long t;
 	ssize_t n;
@@ -41,16 +47,30 @@ proc_start_time(pid_t pid, int64_t *start)
 	if (n <= 0)
 		return -1;
 	buf[n] = '\0';
-	/* The command name may hold spaces and parentheses: skip past the
-	 * last ')'; then state is field 3 and starttime field 22. */
-	if ((p = strrchr(buf, ')')) == NULL)
+	if ((p = strrchr(buf, ')')) == NULL || p[1] != ' ')
 		return -1;
-	for (field = 2; field < 22 && p != NULL; field++)
+	*state = p[2];
+	for (field = 2; field < 6 && p != NULL; field++)
+		p = strchr(p + 1, ' ');
+	if (p == NULL || sscanf(p + 1, "%ld", sid) != 1)
+		return -1;
+	for (; field < 22 && p != NULL; field++)
 		p = strchr(p + 1, ' ');
 	if (p == NULL || sscanf(p + 1, "%llu", &t) != 1)
 		return -1;
 	*start = (int64_t)t;
 	return 0;
+}
+#endif
+
+int
+proc_start_time(pid_t pid, int64_t *start)
+{
+#if defined(__linux__)
+	char state;
+	long sid;
+
+	return read_stat(pid, &state, &sid, start);
 #elif defined(__APPLE__)
 	int mib[4] = { CTL_KERN, KERN_PROC, KERN_PROC_PID, (int)pid };
 	struct kinfo_proc kp;
@@ -75,11 +95,21 @@ int
 proc_alive(pid_t pid, int64_t start)
 {
 	int64_t now;
+#if defined(__linux__)
+	char state;
+	long sid;
+#endif
 
 	if (pid <= 0 || (kill(pid, 0) == -1 && errno == ESRCH))
 		return 0;
+#if defined(__linux__)
+	/* A zombie has ended: it only waits for its new parent to reap it. */
+	if (read_stat(pid, &state, &sid, &now) == -1 || state == 'Z')
+		return 0;
+#else
 	if (proc_start_time(pid, &now) == -1)
 		return 0;
+#endif
 	return now == start;
 }
 
@@ -154,39 +184,6 @@ env_match(const char *env, size_t len, const char *dbid, char *name,
 	return 1;
 }
 
-#if defined(__linux__)
-/* Session id and start time of pid, from /proc/PID/stat. */
-static int
-stat_session(pid_t pid, long *sid, int64_t *start)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long t;
-	ssize_t n;
-	int fd, field;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	if ((p = strrchr(buf, ')')) == NULL)
-		return -1;
-	/* After the name: state (3), ppid, pgrp, session (6) ... (22). */
-	for (field = 2; field < 5 && p != NULL; field++)
-		p = strchr(p + 1, ' ');
-	if (p == NULL || sscanf(p + 1, "%ld", sid) != 1)
-		return -1;
-	for (; field < 21 && p != NULL; field++)
-		p = strchr(p + 1, ' ');
-	if (p == NULL || sscanf(p + 1, "%llu", &t) != 1)
-		return -1;
-	*start = (int64_t)t;
-	return 0;
-}
-#endif
 
 int
 proc_scan(const char *dbid, int (*cb)(pid_t, int64_t, uid_t, const char *,
@@ -202,6 +199,7 @@ proc_scan(const char *dbid, int (*cb)(pid_t, int64_t, uid_t, const char *,
 	int64_t start;
 	long sid;
 	pid_t pid;
+	char state;
 	int fd, stop = 0;
 
 	if ((d = opendir("/proc")) == NULL)
@@ -214,8 +212,8 @@ proc_scan(const char *dbid, int (*cb)(pid_t, int64_t, uid_t, const char *,
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
 		pid = (pid_t)strtol(de->d_name, NULL, 10);
-		if (pid == getpid() || stat_session(pid, &sid, &start) == -1 ||
-		    sid != (long)pid)
+		if (pid == getpid() || read_stat(pid, &state, &sid, &start) ==
+		    -1 || sid != (long)pid || state == 'Z')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%ld/environ", (long)pid);
 		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)

@@ -393,6 +393,8 @@ struct sched {
 	int			 s_self_fd;	/* our binary, for probes */
 	struct hook		*s_hook;	/* webhook sender, or NULL */
 	struct journal		*s_jrn;
+	int			 s_fault_spawn;	/* VMSCHED_TEST_FAULT: SIGKILL
+						   itself after a spawn */
 	pid_t			*s_disowned;	/* killed checks, to be reaped */
 	size_t			 s_ndisowned;
 	size_t			 s_disowned_cap;
@@ -482,7 +484,8 @@ int	 proc_scan(const char *dbid, int (*cb)(pid_t, int64_t, uid_t,
 int64_t	 proc_started_ms(int64_t start);
 /* A process's start time (clock ticks since boot on Linux); 0 or -1. */
 int	 proc_start_time(pid_t pid, int64_t *start);
-/* Whether pid is alive and is still the process that started at start. */
+/* Whether pid is alive (not a zombie) and is still the process that
+ * started at start. */
 int	 proc_alive(pid_t pid, int64_t start);
 /* This boot's id ($VMSCHED_BOOT_ID overrides, for tests); 0 or -1. */
 int	 proc_boot_id(char *buf, size_t len);

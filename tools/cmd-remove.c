@@ -1,9 +1,12 @@
 /*
  * cmd-remove.c: vmsched remove NAME [--force] deletes a definition. Its
  * history stays (db prune is what deletes history). Refused while the VM
- * runs unless --force, which has the daemon stop it first, and while
- * another VM starts --after it.
+ * runs, or is about to (waiting, backoff, blocked), unless --force, which
+ * has the daemon stop it first; and while another VM starts --after it.
+ * A running daemon is woken, so it lets go of the VM at once.
  */
+#include <signal.h>
+
 #include "cli.h"
 
 #define FORCE_STOP_MS	(10 * 60 * 1000)	/* stop-timeout at most */
@@ -25,6 +28,7 @@ remove_vm(struct cli *cli, const struct cmd *self, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	int rc, first, force = 0;
+	long pid;
 
 	if ((rc = cli_options(self, argc, argv, opts, remove_opt, &force,
 	    &first, NULL)) != 0 || (rc = cli_nargs(self, argc - first)) != 0)
@@ -38,7 +42,11 @@ remove_vm(struct cli *cli, const struct cmd *self, int argc, char **argv)
 			return rc;
 		rc = db_vm_remove(&cli->c_db, argv[first], cli->c_uid);
 	}
-	return rc == DB_OK ? 0 : cli_dberr(cli, rc);
+	if (rc != DB_OK)
+		return cli_dberr(cli, rc);
+	if ((pid = sched_lock_holder(cli->c_dbpath)) > 0)
+		(void)kill((pid_t)pid, SIGUSR1);
+	return 0;
 }
 
 const struct cmd cmd_remove = {
