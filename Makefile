@@ -60,7 +60,7 @@ CMD_OBJS = $(CMD_SRCS:%.c=$(BUILD)/%.o)
 
 # Check suites: tests/check_*.c, each its own program.
 UNIT	 = check_value check_plan check_db check_vmx check_policy check_waves check_launchd
-UNIT	+= check_hook
+UNIT	+= check_hook check_fsm
 UNIT_BINS = $(UNIT:%=$(BUILD)/tests/%)
 # Test programs the integration suites drive (built by the tests/% rule).
 TEST_HELPERS = $(BUILD)/tests/hook_driver

@@ -323,17 +323,23 @@ on_boot(struct fsm *f, const struct fsm_event *ev,
 {
 	(void)fx;
 	f->f_boot = 1;
-	if (f->f_live || !f->f_enabled || f->f_want != WANT_UP ||
-	    f->f_state == VM_FAILED)
+	if (f->f_live || f->f_want != WANT_UP || f->f_state == VM_FAILED)
 		return;
-	/* Closed on adoption and backing off: its timer starts it. */
-	if (f->f_state == VM_BACKOFF && f->f_timer[T_RESTART] != 0)
+	if (f->f_state == VM_BACKOFF) {
+		/* Closed on adoption and backing off: its timer starts it.
+		 * Backing off when the last daemon died: its policy wanted
+		 * it again, enabled or not; the timer died with the daemon. */
+		if (f->f_timer[T_RESTART] == 0)
+			kick(f, 1);
+		return;
+	}
+	if (!f->f_enabled)
 		return;
 	if (ev->fe_ok) {
 		set_state(f, out, idle_state(f), "ran once this boot", NULL);
 		return;
 	}
-	kick(f, f->f_state == VM_BACKOFF);
+	kick(f, 0);
 }
 
 static void
@@ -794,9 +800,19 @@ attempt(struct fsm *f, const struct fsm_facts *fx, struct fsm_out *out)
 static void
 reconcile(struct fsm *f, const struct fsm_facts *fx, struct fsm_out *out)
 {
+	/* Only a VM wanted up is owed a start. */
+	if (f->f_want != WANT_UP || f->f_shutdown)
+		f->f_kick = 0;
 	if (f->f_state == VM_STARTING)
 		return;		/* the driver answers first */
 	if (f->f_live) {
+		/* Suspending, but now wanted down: a stop cannot wait for a
+		 * VM that may never finish (or never heard the signal). */
+		if (f->f_ask == ASK_SUSPEND && f->f_want == WANT_DOWN &&
+		    !f->f_shutdown) {
+			ask_stop(f, fx, out);
+			return;
+		}
 		if (f->f_ask != ASK_NONE)
 			return;	/* ending: what follows, follows the exit */
 		if (f->f_shutdown) {
