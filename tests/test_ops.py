@@ -1,0 +1,65 @@
+"""The operator's toolbox (issue 13) on the real binary: the frictions a
+new user met (compound durations, `add`/`enable` that leave a VM stopped
+without a word, long `why` texts that widen `list`), `status NAME`, and
+what follows from them. Each friction has its regression test here."""
+import os
+import pty
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+
+from vmtest import VMSCHED, DaemonCase, VmschedCase, wait_for
+
+
+def show_fields(out):
+    """`show`'s human lines as a dict (continuation lines dropped)."""
+    fields = {}
+    for line in out.decode().splitlines():
+        key, _, value = line.partition(" ")
+        if key:
+            fields[key] = value.strip()
+    return fields
+
+
+class Durations(VmschedCase):
+    """`set web --stop-timeout 1m30s` was refused although `show` prints
+    durations in exactly that form."""
+
+    DURATION_KEYS = ["wait-timeout", "up-delay", "stop-timeout",
+                     "backoff-initial", "backoff-max", "backoff-reset"]
+
+    def test_compound_durations_accepted(self):
+        self.ok("add", "web", "--", "/bin/true")
+        for typed, ms in [("1m30s", 90000), ("2h15m", 8100000),
+                          ("1h0m0.5s", 3600500), ("1d0h", 86400000)]:
+            self.ok("set", "web", "--stop-timeout", typed)
+            got = self.ok("--json", "show", "web").json()
+            self.assertEqual(got["stop_timeout_ms"], ms, typed)
+
+    def test_what_show_prints_set_takes(self):
+        self.ok("add", "web", "--wait-timeout", "1h1m", "--up-delay", "1.5",
+                "--stop-timeout", "192s", "--backoff-initial", "2500ms",
+                "--backoff-max", "2h5m", "--backoff-reset", "1d1h", "--",
+                "/bin/true")
+        before = self.ok("--json", "show", "web").json()
+        shown = show_fields(self.ok("show", "web").out)
+        args = []
+        for key in self.DURATION_KEYS:
+            self.assertRegex(shown[key], r"^[0-9.]+[a-z]+([0-9.]+[a-z]+)?$")
+            args += ["--" + key, shown[key]]
+        self.ok("set", "web", *args)
+        self.assertEqual(show_fields(self.ok("show", "web").out), shown)
+        after = self.ok("--json", "show", "web").json()
+        for key in ("up_delay_ms", "stop_timeout_ms", "backoff_initial_ms",
+                    "backoff_max_ms", "backoff_reset_ms", "wait_timeout_ms"):
+            self.assertEqual(after[key], before[key], key)
+
+    def test_bad_compound_refused(self):
+        self.ok("add", "web", "--", "/bin/true")
+        for bad in ["30s1m", "1m30", "1m 30s", "1m1m"]:
+            r = self.fails(64, "set", "web", "--stop-timeout", bad)
+            self.assertIn(b"--stop-timeout " + bad.encode(), r.err)
+            self.assertIn(b"not a duration", r.err)
