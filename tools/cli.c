@@ -203,9 +203,9 @@ cli_options(const struct cmd *cmd, int argc, char **argv,
 	return 0;
 }
 
-const struct option cli_json_opts[] = {
-	{ "json", no_argument, NULL, 'j' },
-	{ NULL, 0, NULL, 0 },
+const struct cli_opt cli_json_opts[] = {
+	{ "json", 'j', CV_NONE, NULL, NULL, NULL },
+	{ NULL, 0, CV_NONE, NULL, NULL, NULL },
 };
 
 int
@@ -318,4 +318,45 @@ table_free(struct table *t)
 		free(t->t_cells[i]);
 	free(t->t_cells);
 	memset(t, 0, sizeof(*t));
+}
+
+/* ---- issue 13: options from the command's table ---- */
+
+#define CLI_OPTS_MAX	64	/* options of one command, at most */
+
+/* Append the options of list that belong to sub to o[*n]; -1 if full. */
+static int
+table_opts(const struct cli_opt *list, const char *sub, struct option *o,
+    size_t *n)
+{
+	for (; list != NULL && list->co_name != NULL; list++) {
+		if ((sub == NULL) != (list->co_sub == NULL) ||
+		    (sub != NULL && strcmp(sub, list->co_sub) != 0))
+			continue;
+		if (*n + 1 >= CLI_OPTS_MAX)
+			return -1;
+		o[*n].name = list->co_name;
+		o[*n].has_arg = list->co_value == CV_NONE ? no_argument :
+		    required_argument;
+		o[*n].flag = NULL;
+		o[*n].val = list->co_val;
+		(*n)++;
+	}
+	return 0;
+}
+
+int
+cli_getopt(const struct cmd *cmd, const char *sub, int argc, char **argv,
+    int (*fn)(int opt, const char *arg, void *), void *arg,
+    int *optind_out, int *dashdash)
+{
+	struct option o[CLI_OPTS_MAX];
+	size_t n = 0;
+
+	if (table_opts(cmd->cmd_opts, sub, o, &n) == -1 ||
+	    table_opts(cmd->cmd_shared, sub, o, &n) == -1)
+		return cli_err(EX_SOFTWARE, "%s: too many options",
+		    cmd->cmd_name);
+	memset(&o[n], 0, sizeof(o[n]));
+	return cli_options(cmd, argc, argv, o, fn, arg, optind_out, dashdash);
 }

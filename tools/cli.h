@@ -22,6 +22,37 @@ struct cli {
 };
 
 
+/*
+ * ---- Option tables (issue 13: one source for parsing, help, completion
+ * and the man page's test). ----
+ * What an option's value, or a command's operands, are: what completion
+ * offers there.
+ */
+enum cli_value {
+	CV_NONE,	/* a flag (an option); no operands (a command) */
+	CV_TEXT,	/* anything: nothing to offer */
+	CV_VM,		/* a defined VM's name */
+	CV_FILE,	/* a file */
+	CV_DIR,		/* a directory */
+	CV_USER,	/* a user name */
+	CV_SIGNAL,	/* a signal name */
+	CV_WORDS,	/* one of co_words / cmd_words */
+	CV_COMMAND,	/* a vmsched command (help) */
+	CV_EVENTS,	/* a list of event names (webhook --events) */
+};
+
+/* One long option of a command; tables end with a NULL co_name. */
+struct cli_opt {
+	const char	*co_name;	/* without the leading "--" */
+	int		 co_val;	/* what the handler is called with */
+	enum cli_value	 co_value;	/* CV_NONE: takes no value */
+	const char	*co_meta;	/* its value in help: "N", "DURATION" */
+	const char	*co_words;	/* CV_WORDS: values, blank-separated */
+	const char	*co_sub;	/* only after this subcommand; NULL: the
+					   command itself */
+};
+/* ---- end of option tables ---- */
+
 /* One command: an entry of the table in main.c. */
 struct cmd {
 	const char	*cmd_name;
@@ -31,6 +62,12 @@ struct cmd {
 	int		 cmd_max;	/* ... and at most; -1: no limit */
 	int		(*cmd_fn)(struct cli *, const struct cmd *, int,
 			    char **);
+	/* issue 13: what help and completion read; NULL/0 when none */
+	const struct cli_opt *cmd_opts;	/* its own options */
+	const struct cli_opt *cmd_shared; /* ... and a list it shares */
+	enum cli_value	 cmd_operand;	/* what its operands are */
+	const char	*cmd_words;	/* CV_WORDS: subcommands, blank-sep. */
+	int		 cmd_hidden;	/* not in help: for scripts */
 };
 
 extern const struct cmd cmd_add, cmd_set, cmd_remove, cmd_list, cmd_show,
@@ -74,8 +111,16 @@ int	 cli_options(const struct cmd *cmd, int argc, char **argv,
 	    const struct option *longopts,
 	    int (*fn)(int opt, const char *arg, void *), void *arg,
 	    int *optind_out, int *dashdash);
-/* The --json option of read commands, and its cli_options handler. */
-extern const struct option cli_json_opts[];
+/*
+ * cli_options with the command's own table (cmd_opts, then cmd_shared),
+ * the options whose co_sub is sub (NULL: the command's own, outside any
+ * subcommand). EX_SOFTWARE if the table is too long for it.
+ */
+int	 cli_getopt(const struct cmd *cmd, const char *sub, int argc,
+	    char **argv, int (*fn)(int opt, const char *arg, void *),
+	    void *arg, int *optind_out, int *dashdash);
+/* The --json option of read commands, and its cli_getopt handler. */
+extern const struct cli_opt cli_json_opts[];
 int	 cli_json_opt(int opt, const char *arg, void *cli);
 /* Check the operand count against the table; EX_USAGE with usage if not. */
 int	 cli_nargs(const struct cmd *cmd, int n);
@@ -105,7 +150,7 @@ int	 ctl_request(struct cli *cli, const char *what, char *const *names,
 	    int n, int wait, int64_t timeout_ms);
 
 /* vmopts.c: the options of add and set. */
-extern const struct option vmopts_long[];
+extern const struct cli_opt vmopts_opts[];
 struct vmopts;
 /* New, empty option list; NULL on ENOMEM. */
 struct vmopts	*vmopts_new(void);

@@ -27,8 +27,8 @@ add(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	if ((vo = vmopts_new()) == NULL)
 		return cli_err(EX_OSERR, "out of memory");
 	vm_def_init(&vd);
-	rc = cli_options(self, argc - 1, argv + 1, vmopts_long, vmopts_take,
-	    vo, &first, &dashdash);
+	rc = cli_getopt(self, NULL, argc - 1, argv + 1, vmopts_take, vo,
+	    &first, &dashdash);
 	if (rc != 0)
 		goto done;
 	if (!dashdash) {
@@ -60,5 +60,5 @@ done:
 
 const struct cmd cmd_add = {
 	"add", "NAME [OPTIONS] -- CMD [ARG...]", "define a VM",
-	1, -1, add,
+	1, -1, add, .cmd_shared = vmopts_opts, .cmd_operand = CV_TEXT,
 };

@@ -192,16 +192,11 @@ done:
 static int
 ctl_run(struct cli *cli, const struct cmd *self, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "no-wait", no_argument, NULL, 'n' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct ctl_args ca = { 1, 90000 };
 	const char *why;
 	int rc, first, i;
 
-	if ((rc = cli_options(self, argc, argv, opts, ctl_opt, &ca, &first,
+	if ((rc = cli_getopt(self, NULL, argc, argv, ctl_opt, &ca, &first,
 	    NULL)) != 0 || (rc = cli_nargs(self, argc - first)) != 0)
 		return rc;
 	for (i = first; i < argc; i++)
@@ -216,22 +211,30 @@ ctl_run(struct cli *cli, const struct cmd *self, int argc, char **argv)
 
 #define CTL_ARGS	"NAME... [--no-wait] [--timeout DURATION]"
 
+static const struct cli_opt ctl_opts[] = {
+	{ "no-wait", 'n', CV_NONE, NULL, NULL, NULL },
+	{ "timeout", 't', CV_TEXT, "DURATION", NULL, NULL },
+	{ NULL, 0, CV_NONE, NULL, NULL, NULL },
+};
+#define CTL_TABLE	.cmd_opts = ctl_opts, .cmd_operand = CV_VM
+
 const struct cmd cmd_start = {
 	"start", CTL_ARGS, "start VMs (a failed one too) and wait until up",
-	1, -1, ctl_run,
+	1, -1, ctl_run, CTL_TABLE,
 };
 const struct cmd cmd_stop = {
 	"stop", CTL_ARGS, "stop VMs (stop signal, then SIGKILL after the "
-	"stop timeout) and wait", 1, -1, ctl_run,
+	"stop timeout) and wait", 1, -1, ctl_run, CTL_TABLE,
 };
 const struct cmd cmd_suspend = {
 	"suspend", CTL_ARGS, "send VMs their suspend signal; they stay down "
-	"until start", 1, -1, ctl_run,
+	"until start", 1, -1, ctl_run, CTL_TABLE,
 };
 const struct cmd cmd_restart = {
 	"restart", CTL_ARGS, "stop VMs and start them again", 1, -1, ctl_run,
+	CTL_TABLE,
 };
 const struct cmd cmd_reset = {
 	"reset", CTL_ARGS, "clear a failed VM's failure count so it starts "
-	"again", 1, -1, ctl_run,
+	"again", 1, -1, ctl_run, CTL_TABLE,
 };

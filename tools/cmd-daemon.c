@@ -53,13 +53,6 @@ daemon_opt(int opt, const char *arg, void *p)
 static int
 daemon_cmd(struct cli *cli, const struct cmd *self, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "max-restart-rate", required_argument, NULL, 'r' },
-		{ "restart-burst", required_argument, NULL, 'b' },
-		{ "max-parallel-starts", required_argument, NULL, 'p' },
-		{ "syslog", no_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct daemon_args da = {
 		.da_opts = {
 			.so_restart_rate = 20,
@@ -75,7 +68,7 @@ daemon_cmd(struct cli *cli, const struct cmd *self, int argc, char **argv)
 		return cli_err(EX_OSERR, "daemon: cannot find its own "
 		    "binary: %s", strerror(errno));
 	da.da_opts.so_self = self_path;
-	if ((rc = cli_options(self, argc, argv, opts, daemon_opt, &da, &first,
+	if ((rc = cli_getopt(self, NULL, argc, argv, daemon_opt, &da, &first,
 	    NULL)) != 0 || (rc = cli_nargs(self, argc - first)) != 0)
 		return rc;
 	da.da_opts.so_dbpath = cli->c_dbpath;
@@ -90,9 +83,17 @@ daemon_cmd(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	}
 }
 
+static const struct cli_opt daemon_opts[] = {
+	{ "max-parallel-starts", 'p', CV_TEXT, "N", NULL, NULL },
+	{ "max-restart-rate", 'r', CV_TEXT, "N", NULL, NULL },
+	{ "restart-burst", 'b', CV_TEXT, "N", NULL, NULL },
+	{ "syslog", 's', CV_NONE, NULL, NULL, NULL },
+	{ NULL, 0, CV_NONE, NULL, NULL, NULL },
+};
+
 const struct cmd cmd_daemon = {
 	"daemon", "[--max-parallel-starts N] [--max-restart-rate N] "
 	"[--restart-burst N] [--syslog]",
 	"run the scheduler in the foreground (what launchd/systemd start)",
-	0, 0, daemon_cmd,
+	0, 0, daemon_cmd, .cmd_opts = daemon_opts,
 };

@@ -17,10 +17,9 @@ static int
 toggle(struct cli *cli, const struct cmd *self, int argc, char **argv,
     int enabled)
 {
-	static const struct option none[] = { { NULL, 0, NULL, 0 } };
 	int i, first, rc, status = 0;
 
-	if ((rc = cli_options(self, argc, argv, none, NULL, NULL, &first,
+	if ((rc = cli_getopt(self, NULL, argc, argv, NULL, NULL, &first,
 	    NULL)) != 0 || (rc = cli_nargs(self, argc - first)) != 0 ||
 	    (rc = cli_open(cli)) != 0)
 		return rc;
@@ -49,8 +48,10 @@ disable(struct cli *cli, const struct cmd *self, int argc, char **argv)
 
 const struct cmd cmd_enable = {
 	"enable", "NAME...", "include VMs in boot", 1, -1, enable,
+	.cmd_operand = CV_VM,
 };
 
 const struct cmd cmd_disable = {
 	"disable", "NAME...", "leave VMs out of boot", 1, -1, disable,
+	.cmd_operand = CV_VM,
 };

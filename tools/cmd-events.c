@@ -86,13 +86,6 @@ events_row(const struct db_event_row *r, void *arg)
 static int
 events(struct cli *cli, const struct cmd *self, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "pending", no_argument, NULL, 'p' },
-		{ "failed", no_argument, NULL, 'f' },
-		{ "limit", required_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
-	};
 	static const char *const heads[] = { "ID", "TIME", "EVENT", "VM",
 	    "STATUS", "ATTEMPTS", "DELIVERY" };
 	struct events_args ea = { cli, NULL, 50 };
@@ -100,7 +93,7 @@ events(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	char *json;
 	int rc, first;
 
-	if ((rc = cli_options(self, argc, argv, opts, events_opt, &ea, &first,
+	if ((rc = cli_getopt(self, NULL, argc, argv, events_opt, &ea, &first,
 	    NULL)) != 0)
 		return rc;
 	if (first < argc)
@@ -121,8 +114,16 @@ events(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	return rc == DB_OK ? 0 : cli_dberr(cli, rc);
 }
 
+static const struct cli_opt events_opts[] = {
+	{ "pending", 'p', CV_NONE, NULL, NULL, NULL },
+	{ "failed", 'f', CV_NONE, NULL, NULL, NULL },
+	{ "limit", 'n', CV_TEXT, "N", NULL, NULL },
+	{ "json", 'j', CV_NONE, NULL, NULL, NULL },
+	{ NULL, 0, CV_NONE, NULL, NULL, NULL },
+};
+
 const struct cmd cmd_events = {
 	"events", "[--pending|--failed] [--limit N] [--json]",
 	"the events outbox and webhook deliveries, newest first",
-	0, 0, events,
+	0, 0, events, .cmd_opts = events_opts,
 };

@@ -97,11 +97,6 @@ static int
 export_launchd(struct cli *cli, const struct cmd *self, int argc,
     char **argv)
 {
-	static const struct option longopts[] = {
-		{ "label", required_argument, NULL, O_LABEL },
-		{ "user", required_argument, NULL, O_USER },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct export_opts eo = { DEFAULT_LABEL, NULL };
 	struct launchd_daemon ld;
 	const char *args[5];
@@ -109,7 +104,7 @@ export_launchd(struct cli *cli, const struct cmd *self, int argc,
 	int64_t stop_s, count, sum_ms;
 	int rc, first;
 
-	if ((rc = cli_options(self, argc, argv, longopts, export_opt, &eo,
+	if ((rc = cli_getopt(self, NULL, argc, argv, export_opt, &eo,
 	    &first, NULL)) != 0 ||
 	    (rc = no_operands(self, argc, argv, first)) != 0 ||
 	    (rc = prepare(cli, exe, dbpath, &stop_s, &count, &sum_ms)) != 0)
@@ -178,7 +173,7 @@ export_systemd(struct cli *cli, const struct cmd *self, int argc,
 	int64_t stop_s, count, sum_ms;
 	int rc, first;
 
-	if ((rc = cli_options(self, argc, argv, NULL, NULL, NULL, &first,
+	if ((rc = cli_getopt(self, NULL, argc, argv, NULL, NULL, &first,
 	    NULL)) != 0 ||
 	    (rc = no_operands(self, argc, argv, first)) != 0 ||
 	    (rc = prepare(cli, exe, dbpath, &stop_s, &count, &sum_ms)) != 0)
@@ -229,14 +224,20 @@ export_systemd(struct cli *cli, const struct cmd *self, int argc,
 	return 0;
 }
 
+static const struct cli_opt export_launchd_opts[] = {
+	{ "label", O_LABEL, CV_TEXT, "L", NULL, NULL },
+	{ "user", O_USER, CV_USER, "U", NULL, NULL },
+	{ NULL, 0, CV_NONE, NULL, NULL, NULL },
+};
+
 const struct cmd cmd_export_launchd = {
 	"export-launchd", "[--label L] [--user U]",
 	"print a LaunchDaemon plist that runs vmsched daemon at boot",
-	0, 0, export_launchd,
+	0, 0, export_launchd, .cmd_opts = export_launchd_opts,
 };
 
 const struct cmd cmd_export_systemd = {
 	"export-systemd", "",
 	"print a systemd unit that runs vmsched daemon at boot",
-	0, 0, export_systemd,
+	0, 0, export_systemd, .cmd_opts = NULL,
 };

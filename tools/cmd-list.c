@@ -74,7 +74,7 @@ list(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	struct table t;
 	int rc, first, one = 1;
 
-	if ((rc = cli_options(self, argc, argv, cli_json_opts, cli_json_opt, cli, &first,
+	if ((rc = cli_getopt(self, NULL, argc, argv, cli_json_opt, cli, &first,
 	    NULL)) != 0 || (rc = cli_nargs(self, argc - first)) != 0 ||
 	    (rc = cli_open(cli)) != 0)
 		return rc;
@@ -96,5 +96,5 @@ list(struct cli *cli, const struct cmd *self, int argc, char **argv)
 
 const struct cmd cmd_list = {
 	"list", "[--json]", "one row per VM: state, pid, restarts, last exit",
-	0, 0, list,
+	0, 0, list, .cmd_opts = cli_json_opts,
 };

@@ -107,12 +107,6 @@ log_row(const struct db_log_row *r, void *p)
 static int
 log_cmd(struct cli *cli, const struct cmd *self, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "limit", required_argument, NULL, 'n' },
-		{ "since", required_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 },
-	};
 	static const char *const heads[] = { "TIME", "VM", "WHAT" };
 	struct log_args la = { cli, 50, 0, 0 };
 	const char *name = NULL;
@@ -126,7 +120,7 @@ log_cmd(struct cli *cli, const struct cmd *self, int argc, char **argv)
 		argc--;
 		argv++;
 	}
-	if ((rc = cli_options(self, argc, argv, opts, log_opt, &la, &first,
+	if ((rc = cli_getopt(self, NULL, argc, argv, log_opt, &la, &first,
 	    NULL)) != 0 || (rc = cli_nargs(self, argc - first +
 	    (name != NULL))) != 0)
 		return rc;
@@ -158,8 +152,15 @@ log_cmd(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	return rc == DB_OK ? 0 : cli_dberr(cli, rc);
 }
 
+static const struct cli_opt log_opts[] = {
+	{ "limit", 'n', CV_TEXT, "N", NULL, NULL },
+	{ "since", 's', CV_TEXT, "T", NULL, NULL },
+	{ "json", 'j', CV_NONE, NULL, NULL, NULL },
+	{ NULL, 0, CV_NONE, NULL, NULL, NULL },
+};
+
 const struct cmd cmd_log = {
 	"log", "[NAME] [--limit N] [--since T] [--json]",
 	"run/exit history and events, newest first",
-	0, 1, log_cmd,
+	0, 1, log_cmd, .cmd_opts = log_opts, .cmd_operand = CV_VM,
 };

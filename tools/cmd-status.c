@@ -23,8 +23,8 @@ status(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	long pending;
 	int rc, first, running;
 
-	if ((rc = cli_options(self, argc, argv, cli_json_opts, cli_json_opt,
-	    cli, &first, NULL)) != 0 ||
+	if ((rc = cli_getopt(self, NULL, argc, argv, cli_json_opt, cli,
+	    &first, NULL)) != 0 ||
 	    (rc = cli_nargs(self, argc - first)) != 0 ||
 	    (rc = cli_open(cli)) != 0)
 		return rc;
@@ -53,5 +53,5 @@ status(struct cli *cli, const struct cmd *self, int argc, char **argv)
 const struct cmd cmd_status = {
 	"status", "[--json]",
 	"is a daemon running, VMs by state, events pending",
-	0, 0, status,
+	0, 0, status, .cmd_opts = cli_json_opts,
 };

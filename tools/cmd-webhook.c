@@ -88,12 +88,6 @@ set_opt(int opt, const char *arg, void *p)
 static int
 webhook_set(struct cli *cli, const struct cmd *self, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "secret", required_argument, NULL, 's' },
-		{ "events", required_argument, NULL, 'e' },
-		{ "format", required_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct set_args sa;
 	const char *why;
 	int rc, first;
@@ -106,7 +100,7 @@ webhook_set(struct cli *cli, const struct cmd *self, int argc, char **argv)
 		argc--;
 		argv++;
 	}
-	if ((rc = cli_options(self, argc, argv, opts, set_opt, &sa, &first,
+	if ((rc = cli_getopt(self, "set", argc, argv, set_opt, &sa, &first,
 	    NULL)) != 0)
 		return rc;
 	if (sa.sa_url == NULL && first < argc)
@@ -186,7 +180,7 @@ webhook_show(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	int64_t count;
 	int rc, first;
 
-	if ((rc = cli_options(self, argc, argv, cli_json_opts, cli_json_opt,
+	if ((rc = cli_getopt(self, "show", argc, argv, cli_json_opt,
 	    cli, &first, NULL)) != 0)
 		return rc;
 	if (first < argc)
@@ -249,9 +243,18 @@ webhook(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	return cli_usage(self);
 }
 
+static const struct cli_opt webhook_opts[] = {
+	{ "secret", 's', CV_TEXT, "S", NULL, "set" },
+	{ "events", 'e', CV_EVENTS, "LIST", NULL, "set" },
+	{ "format", 'f', CV_WORDS, "FORMAT", "json slack", "set" },
+	{ "json", 'j', CV_NONE, NULL, NULL, "show" },
+	{ NULL, 0, CV_NONE, NULL, NULL, NULL },
+};
+
 const struct cmd cmd_webhook = {
 	"webhook", "set URL [--secret S|-] [--events LIST] "
 	"[--format json|slack] | unset | test | show [--json]",
 	"where alerts go: set (replaces it all), unset, test, show",
-	0, -1, webhook,
+	0, -1, webhook, .cmd_opts = webhook_opts, .cmd_operand = CV_WORDS,
+	.cmd_words = "set unset test show",
 };

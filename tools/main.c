@@ -15,7 +15,7 @@ static int	cmd_help_fn(struct cli *, const struct cmd *, int, char **);
 
 const struct cmd cmd_help = {
 	"help", "[COMMAND]", "show the commands, or one command's usage",
-	0, 1, cmd_help_fn,
+	0, 1, cmd_help_fn, .cmd_operand = CV_COMMAND,
 };
 
 const struct cmd *const cmd_table[] = {
@@ -44,9 +44,20 @@ usage_all(FILE *fp)
 
 	fprintf(fp, "usage: vmsched [--db PATH] [--json] COMMAND [ARGS]\n\n");
 	for (i = 0; cmd_table[i] != NULL; i++)
-		fprintf(fp, "  %-15s %s\n", cmd_table[i]->cmd_name,
-		    cmd_table[i]->cmd_help);
+		if (!cmd_table[i]->cmd_hidden)
+			fprintf(fp, "  %-15s %s\n", cmd_table[i]->cmd_name,
+			    cmd_table[i]->cmd_help);
 	fprintf(fp, "\nvmsched help COMMAND shows a command's arguments.\n");
+}
+
+/* A command's options, from its table: "  --timeout DURATION". */
+static void
+print_opts(const struct cli_opt *o)
+{
+	for (; o != NULL && o->co_name != NULL; o++)
+		printf("  --%s%s%s%s%s%s\n", o->co_name, o->co_meta ? " " : "",
+		    o->co_meta ? o->co_meta : "", o->co_sub ? "  (" : "",
+		    o->co_sub ? o->co_sub : "", o->co_sub ? ")" : "");
 }
 
 static int
@@ -64,6 +75,11 @@ cmd_help_fn(struct cli *cli, const struct cmd *self, int argc, char **argv)
 		return cli_err(EX_USAGE, "help: %s: no such command", argv[1]);
 	printf("usage: vmsched %s %s\n  %s\n", cmd->cmd_name, cmd->cmd_args,
 	    cmd->cmd_help);
+	if (cmd->cmd_opts != NULL || cmd->cmd_shared != NULL) {
+		printf("options:\n");
+		print_opts(cmd->cmd_opts);
+		print_opts(cmd->cmd_shared);
+	}
 	return 0;
 }
 
