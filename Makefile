@@ -52,6 +52,8 @@ CMD_SRCS = tools/main.c tools/cli.c tools/vmopts.c tools/cmd-set.c \
 	   tools/cmd-show.c tools/cmd-vmx-check.c \
 	   tools/cmd-import-launchd.c tools/cmd-export.c
 CMD_SRCS += tools/cmd-webhook.c tools/cmd-events.c
+# The operator's toolbox (issue 13).
+CMD_SRCS += tools/complete.c tools/cmd-complete.c tools/cmd-completion.c
 CMD_OBJS = $(CMD_SRCS:%.c=$(BUILD)/%.o)
 
 # Check suites: tests/check_*.c, each its own program.

@@ -327,13 +327,13 @@ table_free(struct table *t)
 /* Append the options of list that belong to sub to o[*n]; -1 if full. */
 static int
 table_opts(const struct cli_opt *list, const char *sub, struct option *o,
-    size_t *n)
+    size_t *n, size_t max)
 {
 	for (; list != NULL && list->co_name != NULL; list++) {
 		if ((sub == NULL) != (list->co_sub == NULL) ||
 		    (sub != NULL && strcmp(sub, list->co_sub) != 0))
 			continue;
-		if (*n + 1 >= CLI_OPTS_MAX)
+		if (*n + 1 >= max)
 			return -1;
 		o[*n].name = list->co_name;
 		o[*n].has_arg = list->co_value == CV_NONE ? no_argument :
@@ -342,7 +342,19 @@ table_opts(const struct cli_opt *list, const char *sub, struct option *o,
 		o[*n].val = list->co_val;
 		(*n)++;
 	}
+	memset(&o[*n], 0, sizeof(o[*n]));
 	return 0;
+}
+
+int
+cli_longopts(const struct cli_opt *list, const char *sub, struct option *o,
+    size_t max)
+{
+	size_t n = 0;
+
+	if (max == 0 || table_opts(list, sub, o, &n, max) == -1)
+		return -1;
+	return (int)n;
 }
 
 int
@@ -353,10 +365,9 @@ cli_getopt(const struct cmd *cmd, const char *sub, int argc, char **argv,
 	struct option o[CLI_OPTS_MAX];
 	size_t n = 0;
 
-	if (table_opts(cmd->cmd_opts, sub, o, &n) == -1 ||
-	    table_opts(cmd->cmd_shared, sub, o, &n) == -1)
+	if (table_opts(cmd->cmd_opts, sub, o, &n, CLI_OPTS_MAX) == -1 ||
+	    table_opts(cmd->cmd_shared, sub, o, &n, CLI_OPTS_MAX) == -1)
 		return cli_err(EX_SOFTWARE, "%s: too many options",
 		    cmd->cmd_name);
-	memset(&o[n], 0, sizeof(o[n]));
 	return cli_options(cmd, argc, argv, o, fn, arg, optind_out, dashdash);
 }

@@ -39,6 +39,7 @@ enum cli_value {
 	CV_WORDS,	/* one of co_words / cmd_words */
 	CV_COMMAND,	/* a vmsched command (help) */
 	CV_EVENTS,	/* a list of event names (webhook --events) */
+	CV_PROGRAM,	/* a program to run (after add's "--") */
 };
 
 /* One long option of a command; tables end with a NULL co_name. */
@@ -51,6 +52,39 @@ struct cli_opt {
 	const char	*co_sub;	/* only after this subcommand; NULL: the
 					   command itself */
 };
+/* The global options (before the command); main.c. */
+extern const struct cli_opt cli_global_opts[];
+/*
+ * Fill o (room for max, including the terminating zero entry) with the
+ * options of list whose co_sub is sub, as getopt_long takes them. The
+ * count, or -1 if they do not fit.
+ */
+int	 cli_longopts(const struct cli_opt *list, const char *sub,
+	    struct option *o, size_t max);
+
+/* complete.c: what shell completion offers at the cursor. */
+struct compl {
+	enum cli_value	 cp_what;	/* CV_NONE: nothing to offer */
+	int		 cp_options;	/* offer options (of cp_cmd, else the
+					   global ones) */
+	const struct cmd *cp_cmd;	/* the command typed, or NULL */
+	const char	*cp_sub;	/* its subcommand, or NULL */
+	const char	*cp_words;	/* CV_WORDS: the values */
+	const char	*cp_prefix;	/* the word as typed so far */
+	const char	*cp_db;		/* --db PATH as typed, or NULL */
+	char *const	*cp_typed;	/* the words after the command */
+	int		 cp_ntyped;	/* ... up to the cursor */
+	int		 cp_noperands;	/* operands among them */
+};
+/*
+ * What belongs at words[cword] of the command line words[0..n) (words[0]
+ * is "vmsched"; cword may be n, a word not typed yet). Fills *cp, whose
+ * pointers point into words and the command table.
+ */
+void	 complete_at(char *const *words, int n, int cword, struct compl *cp);
+/* The option of cmd (NULL: a global one) that word ("--name[=v]") is. */
+const struct cli_opt *complete_find_opt(const struct cmd *cmd,
+	    const char *sub, const char *word);
 /* ---- end of option tables ---- */
 
 /* One command: an entry of the table in main.c. */
@@ -75,6 +109,7 @@ extern const struct cmd cmd_add, cmd_set, cmd_remove, cmd_list, cmd_show,
     cmd_start, cmd_stop, cmd_suspend, cmd_restart, cmd_reset, cmd_status, cmd_vmx_check,
     cmd_import_launchd, cmd_export_launchd, cmd_export_systemd;
 extern const struct cmd cmd_webhook, cmd_events;
+extern const struct cmd cmd_complete, cmd_completion;	/* issue 13 */
 
 /* main.c */
 /* Every command, in the order help lists them; NULL-terminated. */

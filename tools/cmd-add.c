@@ -60,5 +60,5 @@ done:
 
 const struct cmd cmd_add = {
 	"add", "NAME [OPTIONS] -- CMD [ARG...]", "define a VM",
-	1, -1, add, .cmd_shared = vmopts_opts, .cmd_operand = CV_TEXT,
+	1, 1, add, .cmd_shared = vmopts_opts, .cmd_operand = CV_TEXT,
 };

@@ -49,5 +49,5 @@ done:
 const struct cmd cmd_set = {
 	"set", "NAME [OPTIONS] [-- CMD [ARG...]]",
 	"change a definition (takes effect at its next start)",
-	1, -1, set, .cmd_shared = vmopts_opts, .cmd_operand = CV_VM,
+	1, 1, set, .cmd_shared = vmopts_opts, .cmd_operand = CV_VM,
 };

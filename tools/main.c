@@ -18,12 +18,20 @@ const struct cmd cmd_help = {
 	0, 1, cmd_help_fn, .cmd_operand = CV_COMMAND,
 };
 
+const struct cli_opt cli_global_opts[] = {
+	{ "db", 'd', CV_FILE, "PATH", NULL, NULL },
+	{ "json", 'j', CV_NONE, NULL, NULL, NULL },
+	{ "help", 'h', CV_NONE, NULL, NULL, NULL },
+	{ "version", 'V', CV_NONE, NULL, NULL, NULL },
+	{ NULL, 0, CV_NONE, NULL, NULL, NULL },
+};
+
 const struct cmd *const cmd_table[] = {
 	&cmd_add, &cmd_set, &cmd_remove, &cmd_list, &cmd_show, &cmd_log, &cmd_plan,
 	&cmd_enable, &cmd_disable, &cmd_start, &cmd_stop, &cmd_suspend,
 	&cmd_restart, &cmd_reset, &cmd_status, &cmd_daemon, &cmd_probe, &cmd_vmx_check,
 	&cmd_import_launchd, &cmd_export_launchd, &cmd_export_systemd, &cmd_webhook,
-	&cmd_events, &cmd_db, &cmd_help, NULL,
+	&cmd_events, &cmd_db, &cmd_completion, &cmd_complete, &cmd_help, NULL,
 };
 
 static const struct cmd *
@@ -86,13 +94,7 @@ cmd_help_fn(struct cli *cli, const struct cmd *self, int argc, char **argv)
 int
 main(int argc, char *argv[])
 {
-	static const struct option globals[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct option globals[8];
 	static char defpath[PATH_MAX];
 	struct cli cli;
 	const struct cmd *cmd;
@@ -100,6 +102,8 @@ main(int argc, char *argv[])
 
 	memset(&cli, 0, sizeof(cli));
 	cli.c_uid = (long)getuid();
+	if (cli_longopts(cli_global_opts, NULL, globals, 8) == -1)
+		return cli_err(EX_SOFTWARE, "too many global options");
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+:", globals, NULL)) != -1) {
 		switch (opt) {
