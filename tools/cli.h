@@ -114,6 +114,8 @@ extern const struct cmd cmd_complete, cmd_completion;	/* issue 13 */
 /* main.c */
 /* Every command, in the order help lists them; NULL-terminated. */
 extern const struct cmd *const cmd_table[];
+/* The command called name exactly (no prefixes), or NULL. */
+const struct cmd *cmd_find(const char *name);
 
 /* cli.c */
 /* Print "vmsched: <fmt>" to stderr and return code. */

@@ -13,17 +13,6 @@
 
 #include "cli.h"
 
-static const struct cmd *
-find_cmd(const char *name)
-{
-	size_t i;
-
-	for (i = 0; cmd_table[i] != NULL; i++)
-		if (strcmp(cmd_table[i]->cmd_name, name) == 0)
-			return cmd_table[i];
-	return NULL;
-}
-
 /* The option called name (up to '=' or the end) in list, or NULL. */
 static const struct cli_opt *
 find_in(const struct cli_opt *list, const char *name, size_t len,
@@ -115,7 +104,7 @@ complete_at(char *const *words, int n, int cword, struct compl *cp)
 			cp->cp_what = CV_COMMAND;
 		return;
 	}
-	if ((cp->cp_cmd = find_cmd(words[i])) == NULL)
+	if ((cp->cp_cmd = cmd_find(words[i])) == NULL)
 		return;
 	cp->cp_typed = words + i + 1;
 	cp->cp_ntyped = cword - i - 1;

@@ -34,7 +34,7 @@ const struct cmd *const cmd_table[] = {
 	&cmd_events, &cmd_db, &cmd_completion, &cmd_complete, &cmd_help, NULL,
 };
 
-static const struct cmd *
+const struct cmd *
 cmd_find(const char *name)
 {
 	size_t i;
