@@ -63,3 +63,72 @@ class Durations(VmschedCase):
             r = self.fails(64, "set", "web", "--stop-timeout", bad)
             self.assertIn(b"--stop-timeout " + bad.encode(), r.err)
             self.assertIn(b"not a duration", r.err)
+
+
+class StartNow(DaemonCase):
+    """`vmsched add web ...` while the daemon ran left web stopped, and
+    said nothing: launchd users expect RunAtLoad."""
+
+    SLEEPER = ("sleep", "600")
+
+    def start_booted(self):
+        """Start the daemon and wait until its boot is over (a VM added
+        while it boots is booted with the rest)."""
+        self.ok("add", "first", "--", *self.SLEEPER)
+        self.start_daemon()
+        self.wait_state("first", "up")
+
+    def test_add_while_daemon_runs_says_how_to_start(self):
+        self.start_booted()
+        r = self.ok("add", "web", "--", *self.SLEEPER)
+        self.assertEqual(r.out, b"")
+        lines = r.err.decode().splitlines()
+        self.assertEqual(len(lines), 1, r)
+        self.assertIn("vmsched start web", lines[0])
+        self.assertIn("--start", lines[0])
+        self.assertEqual(self.state("web"), "stopped")
+
+    def test_add_without_daemon_says_nothing(self):
+        r = self.ok("add", "web", "--", *self.SLEEPER)
+        self.assertEqual((r.out, r.err), (b"", b""))
+
+    def test_add_start_starts_and_waits(self):
+        self.start_daemon()
+        r = self.ok("add", "web", "--start", "--", *self.SLEEPER)
+        self.assertEqual(r.err, b"")
+        self.assertEqual(self.state("web"), "up")
+        self.assertIsNotNone(self.pid("web"))
+
+    def test_add_start_waits_as_start_does(self):
+        self.start_daemon()
+        # A VM that never gets up: add --start fails as start would.
+        r = self.fails(1, "add", "bad", "--start", "--max-failures", "1",
+                       "--", "/nonexistent/vmx")
+        self.assertIn(b"failed", r.err)
+        self.assertEqual(self.state("bad"), "failed")
+
+    def test_add_start_without_daemon_changes_nothing(self):
+        before = self.ok("--json", "list").out
+        r = self.fails(69, "add", "web", "--start", "--", *self.SLEEPER)
+        self.assertIn(b"no daemon", r.err)
+        self.assertEqual(self.ok("--json", "list").out, before)
+
+    def test_enable_start(self):
+        self.ok("add", "web", "--disabled", "--", *self.SLEEPER)
+        self.start_daemon()
+        r = self.ok("enable", "web", "--start")
+        self.assertEqual(r.err, b"")
+        self.assertEqual(self.state("web"), "up")
+        self.assertTrue(self.show("web")["enabled"])
+
+    def test_enable_while_daemon_runs_says_how_to_start(self):
+        self.ok("add", "web", "--disabled", "--", *self.SLEEPER)
+        self.ok("add", "db", "--", *self.SLEEPER)
+        self.start_daemon()
+        self.wait_state("db", "up")
+        r = self.ok("enable", "web", "db")
+        lines = r.err.decode().splitlines()
+        # db runs already: only web is mentioned.
+        self.assertEqual(len(lines), 1, r)
+        self.assertIn("vmsched start web", lines[0])
+        self.assertNotIn("db", lines[0])

@@ -185,6 +185,16 @@ void	 table_free(struct table *t);
  */
 int	 ctl_request(struct cli *cli, const char *what, char *const *names,
 	    int n, int wait, int64_t timeout_ms);
+/* issue 13: add/enable --start, and what they say without it. */
+#define CTL_TIMEOUT_MS	90000	/* how long start & co. wait by default */
+/*
+ * When a daemon runs and the VM name is stopped (or disabled, suspended,
+ * failed), so that it will not start by itself: say on one line how to
+ * start it, for what ("add", "enable"), which has --start.
+ */
+void	 ctl_hint_start(struct cli *cli, const char *what, const char *name);
+/* Whether a daemon runs on the database; if not, say so for what. */
+int	 ctl_daemon_running(struct cli *cli, const char *what);
 
 /* vmopts.c: the options of add and set. */
 extern const struct cli_opt vmopts_opts[];

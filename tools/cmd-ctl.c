@@ -70,6 +70,13 @@ nap(void)
 		;
 }
 
+static void
+no_daemon(struct cli *cli, const char *what)
+{
+	cli_err(0, "%s: no daemon is running on %s (start it with `vmsched "
+	    "daemon`, or through launchd/systemd)", what, cli->c_dbpath);
+}
+
 /* The daemon's pid if one holds the database, else 0 after an error. */
 static long
 daemon_pid(struct cli *cli, const char *what)
@@ -78,12 +85,39 @@ daemon_pid(struct cli *cli, const char *what)
 
 	if (!sched_lock_held(cli->c_dbpath) ||
 	    db_daemon_get(&cli->c_db, &d) != DB_OK || d.dd_pid <= 0) {
-		cli_err(0, "%s: no daemon is running on %s (start it with "
-		    "`vmsched daemon`, or through launchd/systemd)", what,
-		    cli->c_dbpath);
+		no_daemon(cli, what);
 		return 0;
 	}
 	return d.dd_pid;
+}
+
+int
+ctl_daemon_running(struct cli *cli, const char *what)
+{
+	if (sched_lock_held(cli->c_dbpath))
+		return 1;
+	no_daemon(cli, what);
+	return 0;
+}
+
+void
+ctl_hint_start(struct cli *cli, const char *what, const char *name)
+{
+	static const char *const idle[] = { "stopped", "disabled",
+	    "suspended", "failed" };
+	struct db_state st;
+	size_t i;
+
+	if (!sched_lock_held(cli->c_dbpath) ||
+	    db_vm_state(&cli->c_db, name, &st) != DB_OK)
+		return;
+	for (i = 0; i < sizeof(idle) / sizeof(idle[0]); i++)
+		if (strcmp(st.st_state, idle[i]) == 0)
+			break;
+	if (i < sizeof(idle) / sizeof(idle[0]))
+		cli_err(0, "%s: %s is %s; start it now with `vmsched start "
+		    "%s` (or %s --start)", what, name, st.st_state, name,
+		    what);
 }
 
 static const struct ctl *
@@ -192,7 +226,7 @@ done:
 static int
 ctl_run(struct cli *cli, const struct cmd *self, int argc, char **argv)
 {
-	struct ctl_args ca = { 1, 90000 };
+	struct ctl_args ca = { 1, CTL_TIMEOUT_MS };
 	const char *why;
 	int rc, first, i;
 
