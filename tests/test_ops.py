@@ -132,3 +132,96 @@ class StartNow(DaemonCase):
         self.assertEqual(len(lines), 1, r)
         self.assertIn("vmsched start web", lines[0])
         self.assertNotIn("db", lines[0])
+
+
+def run_in_pty(argv, env, columns=80, timeout=20):
+    """Run argv with stdout (and stdin, stderr) on a pty `columns` wide;
+    return (exit status, output with the pty's \\r\\n made \\n)."""
+    import fcntl
+    import struct
+    import termios
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ,
+                struct.pack("HHHH", 24, columns, 0, 0))
+    proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave,
+                            env=env, close_fds=True)
+    os.close(slave)
+    out = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.1)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:	# EIO: the other side closed
+                chunk = b""
+            if not chunk:
+                break
+            out += chunk
+        elif proc.poll() is not None:
+            break
+    os.close(master)
+    rc = proc.wait(timeout=timeout)
+    return rc, out.replace(b"\r\n", b"\n")
+
+
+class ListWidth(DaemonCase):
+    """A `waiting: wait-path /a/long/path` state made the whole `list`
+    table as wide as the path."""
+
+    LONG = "/nonexistent/" + "a-very-long-directory-name/" * 6 + "vmnet.pid"
+
+    def setUp(self):
+        super().setUp()
+        self.ok("add", "web", "--wait-path", self.LONG, "--", "sleep", "600")
+        self.ok("add", "db", "--", "sleep", "600")
+        self.start_daemon()
+        self.wait_state("web", "waiting")
+
+    def list_on(self, columns):
+        rc, out = run_in_pty([VMSCHED, "list"], self.env, columns)
+        self.assertEqual(rc, 0, out)
+        lines = out.decode().splitlines()
+        self.assertEqual(len(lines), 3, out)
+        # The other columns are whole.
+        self.assertRegex(lines[0], r"^NAME +ORDER +RESTART +STATE +PID"
+                         r" +RESTARTS +LAST EXIT +UPTIME$")
+        web = [l for l in lines if l.startswith("web ")][0]
+        self.assertRegex(web, r"^web +100 +on-failure +waiting: wait"
+                         r".*\.\.\. +- +0 +- +-$")
+        return lines, web
+
+    def test_cut_to_the_terminal(self):
+        for columns in (80, 100, 132):
+            lines, web = self.list_on(columns)
+            for line in lines:
+                self.assertLessEqual(len(line), columns, (columns, lines))
+            # cut no more than it must: the header fills the width
+            self.assertEqual(len(lines[0]), columns, lines)
+        self.assertIn("wait-path /nonexistent/a-very",
+                      self.list_on(132)[1])
+
+    def test_never_below_the_minimum(self):
+        """A terminal too narrow for the rest: the state keeps 16
+        columns, the other columns stay whole."""
+        lines, web = self.list_on(40)
+        state = re.search(r"(waiting: .*\.\.\.)", web).group(1)
+        self.assertEqual(len(state), 16, web)
+
+    def test_not_cut_when_not_a_terminal(self):
+        out = self.ok("list").out.decode()
+        self.assertIn("waiting: wait-path " + self.LONG, out)
+        self.assertGreater(max(len(l) for l in out.splitlines()), 200)
+        # COLUMNS alone does not make a pipe a terminal.
+        env = dict(self.env, COLUMNS="80")
+        out = self.ok("list", env=env).out.decode()
+        self.assertIn(self.LONG, out)
+
+    def test_show_has_it_all(self):
+        rc, out = run_in_pty([VMSCHED, "show", "web"], self.env, 80)
+        self.assertEqual(rc, 0, out)
+        self.assertIn(self.LONG.encode(), out.replace(b"\n", b""))
+
+    def test_wide_terminal_not_cut(self):
+        rc, out = run_in_pty([VMSCHED, "list"], self.env, 400)
+        self.assertIn(("waiting: wait-path " + self.LONG).encode(), out)

@@ -3,6 +3,8 @@
  * form with sysexits codes, option parsing with our own messages, JSON
  * output, and aligned tables.
  */
+#include <sys/ioctl.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -370,4 +372,63 @@ cli_getopt(const struct cmd *cmd, const char *sub, int argc, char **argv,
 		return cli_err(EX_SOFTWARE, "%s: too many options",
 		    cmd->cmd_name);
 	return cli_options(cmd, argc, argv, o, fn, arg, optind_out, dashdash);
+}
+
+/* ---- issue 13: tables that fit the terminal ---- */
+
+size_t
+cli_term_width(int fd)
+{
+	struct winsize ws;
+	const char *cols;
+	long n;
+
+	if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	if ((cols = getenv("COLUMNS")) != NULL && (n = strtol(cols, NULL,
+	    10)) > 0)
+		return (size_t)n;
+	return 80;
+}
+
+/* Cut s to at most w display columns, the last three of them "...". */
+static void
+cut(char *s, size_t w)
+{
+	size_t cols = 0;
+	char *p;
+
+	if (width(s) <= w || w < 3)
+		return;
+	for (p = s; *p; p++) {
+		if (((unsigned char)*p & 0xc0) != 0x80 && cols++ == w - 3)
+			break;
+	}
+	strcpy(p, "...");
+}
+
+void
+table_fit(struct table *t, size_t col, size_t width_max)
+{
+	size_t r, c, w, others = 0, room;
+
+	if (col >= t->t_ncols)
+		return;
+	for (c = 0; c < t->t_ncols; c++) {
+		if (c == col)
+			continue;
+		for (r = 0, w = 0; r < t->t_nrows; r++)
+			if (t->t_cells[r * t->t_ncols + c] != NULL &&
+			    width(t->t_cells[r * t->t_ncols + c]) > w)
+				w = width(t->t_cells[r * t->t_ncols + c]);
+		/* every column but the last is followed by two blanks */
+		others += w + (c + 1 < t->t_ncols ? 2 : 0);
+	}
+	if (col + 1 < t->t_ncols)
+		others += 2;
+	room = width_max > others + TABLE_MIN_CUT ? width_max - others :
+	    TABLE_MIN_CUT;
+	for (r = 0; r < t->t_nrows; r++)
+		if (t->t_cells[r * t->t_ncols + col] != NULL)
+			cut(t->t_cells[r * t->t_ncols + col], room);
 }

@@ -176,6 +176,15 @@ int	 table_init(struct table *t, size_t ncols, const char *const *heads);
 int	 table_add(struct table *t, const char *const *cells);
 void	 table_print(struct table *t, FILE *fp);
 void	 table_free(struct table *t);
+/*
+ * issue 13: cut the cells of column col (ending them with "...") so that
+ * table_print's lines are at most width columns; no cell is cut below
+ * TABLE_MIN_CUT columns. The other columns stay whole.
+ */
+#define TABLE_MIN_CUT	16
+void	 table_fit(struct table *t, size_t col, size_t width);
+/* The width of the terminal on fd (ioctl, else $COLUMNS, else 80). */
+size_t	 cli_term_width(int fd);
 
 /* cmd-ctl.c */
 /*
