@@ -200,6 +200,9 @@ int	 db_log(struct db *db, const char *name, int64_t since_ms, long limit,
 	    db_log_cb cb, void *arg);
 int	 db_log_json(struct db *db, const char *name, int64_t since_ms,
 	    long limit, char **json);
+/* issue 13: the last limit runs of VM name (status NAME), newest first. */
+int	 db_runs(struct db *db, const char *name, long limit, db_log_cb cb,
+	    void *arg);
 /* A VM's definition as a JSON object (as show has it, without state). */
 int	 db_def_json(struct db *db, int64_t id, char **json);
 /* event.c: the outbox */

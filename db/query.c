@@ -158,7 +158,8 @@ db_list(struct db *db, const char *name, int json, db_vm_cb cb, void *arg)
 /*
  * History: runs and events merged newest first. Each arm walks an index on
  * (vm, time) or (time) backwards, so LIMIT stops the walk: log never scans
- * the whole history. %s is "vm = ?1 AND " for one VM, or nothing.
+ * the whole history. %s is "vm = ?1 AND " for one VM, or nothing; ?4
+ * leaves out the events that repeat a run row, ?5 every event.
  */
 #define LOG_SQL \
 	"SELECT started_at AS t, vm, 1, id, ended_at, pid, exit_code, " \
@@ -179,7 +180,7 @@ db_list(struct db *db, const char *name, int json, db_vm_cb cb, void *arg)
 	"vms_time(time), 'vm', vm, 'kind', 'event', 'event', event, " \
 	"'detail', json(detail), 'uid', uid) " \
 	"FROM event WHERE %s time >= ?2 AND (?4 = 0 OR event NOT IN " \
-	"    ('vm.started', 'vm.exited', 'vm.restart_scheduled')) " \
+	"    ('vm.started', 'vm.exited', 'vm.restart_scheduled')) AND NOT ?5 " \
 	"ORDER BY 1 DESC, 4 DESC LIMIT ?3"
 
 /* LOG_SQL for one VM or all, inside wrap ("%s" or a select around it). */
@@ -203,9 +204,10 @@ log_sql(const char *name, const char *wrap)
 	return sql;
 }
 
-int
-db_log(struct db *db, const char *name, int64_t since_ms, long limit,
-    db_log_cb cb, void *arg)
+/* db_log and db_runs: runs_only leaves out the events. */
+static int
+log_rows(struct db *db, const char *name, int64_t since_ms, long limit,
+    int runs_only, db_log_cb cb, void *arg)
 {
 	struct db_log_row row;
 	sqlite3_stmt *st;
@@ -214,7 +216,8 @@ db_log(struct db *db, const char *name, int64_t since_ms, long limit,
 
 	if ((sql = log_sql(name, "%s")) == NULL)
 		return db_fail(db, DB_ERR, "out of memory");
-	st = db_prep(db, sql, "tiin", name, since_ms, (int64_t)limit, 1);
+	st = db_prep(db, sql, "tiinn", name, since_ms, (int64_t)limit, 1,
+	    runs_only);
 	free(sql);
 	if (st == NULL)
 		return DB_ERR;
@@ -246,6 +249,19 @@ db_log(struct db *db, const char *name, int64_t since_ms, long limit,
 }
 
 int
+db_log(struct db *db, const char *name, int64_t since_ms, long limit,
+    db_log_cb cb, void *arg)
+{
+	return log_rows(db, name, since_ms, limit, 0, cb, arg);
+}
+
+int
+db_runs(struct db *db, const char *name, long limit, db_log_cb cb, void *arg)
+{
+	return log_rows(db, name, 0, limit, 1, cb, arg);
+}
+
+int
 db_log_json(struct db *db, const char *name, int64_t since_ms, long limit,
     char **json)
 {
@@ -255,8 +271,8 @@ db_log_json(struct db *db, const char *name, int64_t since_ms, long limit,
 	if ((sql = log_sql(name, "SELECT json_group_array(json(j)) FROM (%s)"))
 	    == NULL)
 		return db_fail(db, DB_ERR, "out of memory");
-	rc = json_query(db, json, sql, "tiin", name, since_ms, (int64_t)limit,
-	    0);
+	rc = json_query(db, json, sql, "tiinn", name, since_ms, (int64_t)limit,
+	    0, 0);
 	free(sql);
 	return rc;
 }

@@ -225,3 +225,81 @@ class ListWidth(DaemonCase):
     def test_wide_terminal_not_cut(self):
         rc, out = run_in_pty([VMSCHED, "list"], self.env, 400)
         self.assertIn(("waiting: wait-path " + self.LONG).encode(), out)
+
+
+class StatusName(DaemonCase):
+    """`status NAME` as `systemctl status` has it: the definition in a
+    line, state and since, pid, the last runs with how they ended and the
+    rule, and the last lines of the VM's log."""
+
+    def add_web(self, *opts):
+        script = ('for i in $(seq 1 30); do echo "out-$i"; done; '
+                  'printf "\\033[31mred\\033[0m\\n"; exec sleep 600')
+        self.ok("add", "web", "--order", "20", "--restart", "always",
+                *opts, "--", "sh", "-c", script)
+
+    def test_status_name(self):
+        self.add_web()
+        self.start_daemon()
+        self.wait_state("web", "up")
+        self.ok("restart", "web")
+        log = os.path.join(self.dir, "logs", "web.log")
+        wait_for(lambda: os.path.exists(log) and
+                 open(log, "rb").read().count(b"red") == 2,
+                 what="web's output")
+        pid = self.pid("web")
+        out = self.ok("status", "web").out.decode()
+        lines = out.splitlines()
+        # The definition in one line: name, command, policy, order.
+        self.assertTrue(lines[0].startswith("web - sh -c "), out)
+        self.assertRegex(out, r"restart always")
+        self.assertRegex(out, r"order 20")
+        self.assertRegex(out, r"\n *state: up since \d{4}-\d\d-\d\d "
+                         r"\d\d:\d\d:\d\d \([0-9.a-z]+ ago\)\n")
+        self.assertRegex(out, r"\n *pid: %d\n" % pid)
+        # The runs: the one stopped by restart, with its rule; the open one.
+        self.assertRegex(out, r"pid \d+ stopped by TERM after [0-9.a-z]+; ")
+        self.assertRegex(out, r"run pid %d running" % pid)
+        # The log: its path, the last 10 lines, control bytes escaped.
+        self.assertIn(log, out)
+        tail = lines[-10:]
+        self.assertEqual(tail[-1].strip(), "\\x1b[31mred\\x1b[0m", out)
+        self.assertEqual(tail[-2].strip(), "out-30")
+        self.assertNotIn("\x1b", out)
+        self.assertNotIn("out-20\n", out)
+
+    def test_lines_and_runs(self):
+        self.add_web()
+        self.start_daemon()
+        self.wait_state("web", "up")
+        log = os.path.join(self.dir, "logs", "web.log")
+        wait_for(lambda: os.path.exists(log) and b"red" in
+                 open(log, "rb").read(), what="web's output")
+        out = self.ok("status", "web", "--lines", "3").out.decode()
+        self.assertEqual(out.splitlines()[-3].strip(), "out-29", out)
+        out = self.ok("status", "web", "--lines", "0").out.decode()
+        self.assertNotIn("out-30", out)
+        self.fails(64, "status", "web", "--lines", "x")
+
+    def test_never_ran(self):
+        self.add_web("--disabled")
+        out = self.ok("status", "web").out.decode()
+        self.assertIn("state: disabled since", out)
+        self.assertIn("never ran", out)
+        self.assertIn("no log yet", out)
+
+    def test_log_not_a_file(self):
+        fifo = os.path.join(self.dir, "fifo.log")
+        os.mkfifo(fifo)
+        self.add_web("--log-file", fifo)
+        r = self.run_vmsched("status", "web", timeout=10)
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn(b"not a regular file", r.out)
+
+    def test_unknown_vm(self):
+        self.fails(66, "status", "nosuch")
+        self.fails(64, "status", "a", "b")
+
+    def test_daemon_status_unchanged(self):
+        out = self.ok("status").out.decode()
+        self.assertIn("daemon: not running", out)

@@ -205,6 +205,13 @@ void	 ctl_hint_start(struct cli *cli, const char *what, const char *name);
 /* Whether a daemon runs on the database; if not, say so for what. */
 int	 ctl_daemon_running(struct cli *cli, const char *what);
 
+/* cmd-log.c */
+/*
+ * A run row of the history in words, into buf: "run pid 4242 exited 1
+ * after 3s; on-failure: ..., failures 3, restart in 4s".
+ */
+void	 log_describe_run(const struct db_log_row *r, char *buf, size_t len);
+
 /* vmopts.c: the options of add and set. */
 extern const struct cli_opt vmopts_opts[];
 struct vmopts;

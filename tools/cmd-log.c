@@ -38,8 +38,8 @@ log_opt(int opt, const char *arg, void *p)
 }
 
 /* "pid 4242 exited 1 after 3s; on-failure: failure 3 of 10, retry in 4s" */
-static void
-describe_run(const struct db_log_row *r, char *buf, size_t len)
+void
+log_describe_run(const struct db_log_row *r, char *buf, size_t len)
 {
 	char sig[16], d1[32], d2[32];
 	size_t n;
@@ -85,7 +85,7 @@ log_row(const struct db_log_row *r, void *p)
 	const char *cells[3];
 
 	if (r->lr_is_run)
-		describe_run(r, what, sizeof(what));
+		log_describe_run(r, what, sizeof(what));
 	else if (r->lr_uid >= 0)
 		/* An audit event: what changed (the whole definition is in
 		 * --json and in show). */
