@@ -67,8 +67,8 @@ class Bash(VmschedCase):
         """`help CMD` and completion read the same table."""
         for cmd in self.complete(""):
             out = self.ok("help", cmd).out.decode().splitlines()
-            want = [l.split()[0] for l in out if l.startswith("  --")
-                    and "(" not in l]
+            want = [[w for w in l.split() if w.startswith("--")][0]
+                    for l in out if l.startswith("  -") and "(" not in l]
             with self.subTest(command=cmd):
                 got = self.complete(cmd, "--") if want else []
                 self.assertEqual(got, want)

@@ -6,7 +6,10 @@
 #include <sys/ioctl.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -166,13 +169,15 @@ abbreviated(int argc, char **argv, const struct option *longopts,
 	return NULL;
 }
 
-int
-cli_options(const struct cmd *cmd, int argc, char **argv,
-    const struct option *longopts,
+/* cli_options, with the one-letter options of shorts ("f", "n:") too. */
+static int
+parse_options(const struct cmd *cmd, int argc, char **argv,
+    const struct option *longopts, const char *shorts,
     int (*fn)(int opt, const char *arg, void *), void *arg,
     int *optind_out, int *dashdash)
 {
 	const char *bad;
+	char optstring[2 * 64 + 4];	/* "+:" and two per option */
 	int opt, rc;
 
 	if ((bad = abbreviated(argc, argv, longopts, dashdash != NULL)) !=
@@ -184,7 +189,9 @@ cli_options(const struct cmd *cmd, int argc, char **argv,
 	optind = 0;	/* glibc: start afresh */
 	/* Options may follow operands, unless "--" matters to the command:
 	 * then they stop at the first operand, as POSIX has it. */
-	while ((opt = getopt_long(argc, argv, dashdash ? "+:" : ":", longopts,
+	snprintf(optstring, sizeof(optstring), "%s%s", dashdash ? "+:" : ":",
+	    shorts);
+	while ((opt = getopt_long(argc, argv, optstring, longopts,
 	    NULL)) != -1) {
 		if (opt == '?') {
 			cli_err(0, "%s: unknown option %s", cmd->cmd_name,
@@ -205,9 +212,19 @@ cli_options(const struct cmd *cmd, int argc, char **argv,
 	return 0;
 }
 
+int
+cli_options(const struct cmd *cmd, int argc, char **argv,
+    const struct option *longopts,
+    int (*fn)(int opt, const char *arg, void *), void *arg,
+    int *optind_out, int *dashdash)
+{
+	return parse_options(cmd, argc, argv, longopts, "", fn, arg,
+	    optind_out, dashdash);
+}
+
 const struct cli_opt cli_json_opts[] = {
-	{ "json", 'j', CV_NONE, NULL, NULL, NULL },
-	{ NULL, 0, CV_NONE, NULL, NULL, NULL },
+	{ "json", 'j', CV_NONE, NULL, NULL, NULL, 0 },
+	{ NULL, 0, CV_NONE, NULL, NULL, NULL, 0 },
 };
 
 int
@@ -326,17 +343,29 @@ table_free(struct table *t)
 
 #define CLI_OPTS_MAX	64	/* options of one command, at most */
 
-/* Append the options of list that belong to sub to o[*n]; -1 if full. */
+/*
+ * Append the options of list that belong to sub to o[*n] (and their
+ * one-letter forms to shorts, when not NULL); -1 if full.
+ */
 static int
 table_opts(const struct cli_opt *list, const char *sub, struct option *o,
-    size_t *n, size_t max)
+    size_t *n, size_t max, char *shorts)
 {
+	size_t k;
+
 	for (; list != NULL && list->co_name != NULL; list++) {
 		if ((sub == NULL) != (list->co_sub == NULL) ||
 		    (sub != NULL && strcmp(sub, list->co_sub) != 0))
 			continue;
 		if (*n + 1 >= max)
 			return -1;
+		if (shorts != NULL && list->co_short != 0) {
+			k = strlen(shorts);
+			shorts[k++] = (char)list->co_short;
+			if (list->co_value != CV_NONE)
+				shorts[k++] = ':';
+			shorts[k] = '\0';
+		}
 		o[*n].name = list->co_name;
 		o[*n].has_arg = list->co_value == CV_NONE ? no_argument :
 		    required_argument;
@@ -354,7 +383,7 @@ cli_longopts(const struct cli_opt *list, const char *sub, struct option *o,
 {
 	size_t n = 0;
 
-	if (max == 0 || table_opts(list, sub, o, &n, max) == -1)
+	if (max == 0 || table_opts(list, sub, o, &n, max, NULL) == -1)
 		return -1;
 	return (int)n;
 }
@@ -365,13 +394,16 @@ cli_getopt(const struct cmd *cmd, const char *sub, int argc, char **argv,
     int *optind_out, int *dashdash)
 {
 	struct option o[CLI_OPTS_MAX];
+	char shorts[2 * CLI_OPTS_MAX + 1] = "";
 	size_t n = 0;
 
-	if (table_opts(cmd->cmd_opts, sub, o, &n, CLI_OPTS_MAX) == -1 ||
-	    table_opts(cmd->cmd_shared, sub, o, &n, CLI_OPTS_MAX) == -1)
+	if (table_opts(cmd->cmd_opts, sub, o, &n, CLI_OPTS_MAX, shorts) ==
+	    -1 || table_opts(cmd->cmd_shared, sub, o, &n, CLI_OPTS_MAX,
+	    shorts) == -1)
 		return cli_err(EX_SOFTWARE, "%s: too many options",
 		    cmd->cmd_name);
-	return cli_options(cmd, argc, argv, o, fn, arg, optind_out, dashdash);
+	return parse_options(cmd, argc, argv, o, shorts, fn, arg, optind_out,
+	    dashdash);
 }
 
 /* ---- issue 13: tables that fit the terminal ---- */
@@ -431,4 +463,71 @@ table_fit(struct table *t, size_t col, size_t width_max)
 	for (r = 0; r < t->t_nrows; r++)
 		if (t->t_cells[r * t->t_ncols + col] != NULL)
 			cut(t->t_cells[r * t->t_ncols + col], room);
+}
+
+/* ---- issue 13: following the database ---- */
+
+/* The signal plumbing of cli_follow: set by SIGINT and SIGTERM. */
+static volatile sig_atomic_t follow_stop;
+
+static void
+follow_signal(int sig)
+{
+	(void)sig;
+	follow_stop = 1;
+}
+
+/* Flush stdout: 0, 1 if its reader went away, or the exit code. */
+static int
+follow_flush(void)
+{
+	int fd;
+
+	if (fflush(stdout) != EOF && !ferror(stdout))
+		return 0;
+	if (errno != EPIPE)
+		return cli_err(EX_IOERR, "stdout: %s", strerror(errno));
+	/* Nobody reads any more (| head): a clean end, nothing to say. */
+	if ((fd = open("/dev/null", O_WRONLY | O_CLOEXEC)) != -1) {
+		dup2(fd, STDOUT_FILENO);
+		close(fd);
+	}
+	clearerr(stdout);
+	return 1;
+}
+
+int
+cli_follow(struct cli *cli, int (*fn)(struct cli *, void *), void *arg)
+{
+	struct sigaction sa;
+	struct timespec ts;
+	int64_t seen, now;
+	int rc;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = follow_signal;
+	sigemptyset(&sa.sa_mask);
+	/* no SA_RESTART: the nap below ends at once */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* Before the first call: a commit during it is looked at again. */
+	if ((rc = db_data_version(&cli->c_db, &seen)) != DB_OK)
+		return cli_dberr(cli, rc);
+	for (;;) {
+		if ((rc = fn(cli, arg)) != 0)
+			return rc;
+		if ((rc = follow_flush()) != 0)
+			return rc == 1 ? 0 : rc;
+		do {
+			ts.tv_sec = 0;
+			ts.tv_nsec = CLI_FOLLOW_MS * 1000000L;
+			nanosleep(&ts, NULL);
+			if (follow_stop)
+				return 0;
+			if ((rc = db_data_version(&cli->c_db, &now)) != DB_OK)
+				return cli_dberr(cli, rc);
+		} while (now == seen);
+		seen = now;
+	}
 }

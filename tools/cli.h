@@ -51,6 +51,8 @@ struct cli_opt {
 	const char	*co_words;	/* CV_WORDS: values, blank-separated */
 	const char	*co_sub;	/* only after this subcommand; NULL: the
 					   command itself */
+	int		 co_short;	/* its one-letter form ('f': -f), or 0;
+					   co_val must then be the same */
 };
 /* The global options (before the command); main.c. */
 extern const struct cli_opt cli_global_opts[];
@@ -185,6 +187,17 @@ void	 table_free(struct table *t);
 void	 table_fit(struct table *t, size_t col, size_t width);
 /* The width of the terminal on fd (ioctl, else $COLUMNS, else 80). */
 size_t	 cli_term_width(int fd);
+/*
+ * issue 13, log -f and events -f: call fn(cli, arg) once, then again each
+ * time another connection has committed to the database (PRAGMA
+ * data_version, looked at every CLI_FOLLOW_MS), flushing stdout after
+ * each call. Returns 0 on SIGINT, SIGTERM or once stdout's reader has
+ * gone (EPIPE: stdout then goes to /dev/null, so nothing more fails); or
+ * fn's nonzero return, or the exit code of a failure, printed.
+ */
+#define CLI_FOLLOW_MS	250
+int	 cli_follow(struct cli *cli, int (*fn)(struct cli *, void *),
+	    void *arg);
 
 /* cmd-ctl.c */
 /*

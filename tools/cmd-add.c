@@ -13,8 +13,8 @@
 enum { O_START = 'S' };
 
 static const struct cli_opt add_opts[] = {
-	{ "start", O_START, CV_NONE, NULL, NULL, NULL },
-	{ NULL, 0, CV_NONE, NULL, NULL, NULL },
+	{ "start", O_START, CV_NONE, NULL, NULL, NULL, 0 },
+	{ NULL, 0, CV_NONE, NULL, NULL, NULL, 0 },
 };
 
 struct add_args {

@@ -246,9 +246,9 @@ ctl_run(struct cli *cli, const struct cmd *self, int argc, char **argv)
 #define CTL_ARGS	"NAME... [--no-wait] [--timeout DURATION]"
 
 static const struct cli_opt ctl_opts[] = {
-	{ "no-wait", 'n', CV_NONE, NULL, NULL, NULL },
-	{ "timeout", 't', CV_TEXT, "DURATION", NULL, NULL },
-	{ NULL, 0, CV_NONE, NULL, NULL, NULL },
+	{ "no-wait", 'n', CV_NONE, NULL, NULL, NULL, 0 },
+	{ "timeout", 't', CV_TEXT, "DURATION", NULL, NULL, 0 },
+	{ NULL, 0, CV_NONE, NULL, NULL, NULL, 0 },
 };
 #define CTL_TABLE	.cmd_opts = ctl_opts, .cmd_operand = CV_VM
 

@@ -84,11 +84,11 @@ daemon_cmd(struct cli *cli, const struct cmd *self, int argc, char **argv)
 }
 
 static const struct cli_opt daemon_opts[] = {
-	{ "max-parallel-starts", 'p', CV_TEXT, "N", NULL, NULL },
-	{ "max-restart-rate", 'r', CV_TEXT, "N", NULL, NULL },
-	{ "restart-burst", 'b', CV_TEXT, "N", NULL, NULL },
-	{ "syslog", 's', CV_NONE, NULL, NULL, NULL },
-	{ NULL, 0, CV_NONE, NULL, NULL, NULL },
+	{ "max-parallel-starts", 'p', CV_TEXT, "N", NULL, NULL, 0 },
+	{ "max-restart-rate", 'r', CV_TEXT, "N", NULL, NULL, 0 },
+	{ "restart-burst", 'b', CV_TEXT, "N", NULL, NULL, 0 },
+	{ "syslog", 's', CV_NONE, NULL, NULL, NULL, 0 },
+	{ NULL, 0, CV_NONE, NULL, NULL, NULL, 0 },
 };
 
 const struct cmd cmd_daemon = {

@@ -105,8 +105,8 @@ db_cmd(struct cli *cli, const struct cmd *self, int argc, char **argv)
 }
 
 static const struct cli_opt db_opts[] = {
-	{ "older-than", 'o', CV_TEXT, "DAYS", NULL, "prune" },
-	{ NULL, 0, CV_NONE, NULL, NULL, NULL },
+	{ "older-than", 'o', CV_TEXT, "DAYS", NULL, "prune", 0 },
+	{ NULL, 0, CV_NONE, NULL, NULL, NULL, 0 },
 };
 
 const struct cmd cmd_db = {

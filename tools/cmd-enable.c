@@ -69,8 +69,8 @@ disable(struct cli *cli, const struct cmd *self, int argc, char **argv)
 }
 
 static const struct cli_opt enable_opts[] = {
-	{ "start", O_START, CV_NONE, NULL, NULL, NULL },
-	{ NULL, 0, CV_NONE, NULL, NULL, NULL },
+	{ "start", O_START, CV_NONE, NULL, NULL, NULL, 0 },
+	{ NULL, 0, CV_NONE, NULL, NULL, NULL, 0 },
 };
 
 const struct cmd cmd_enable = {

@@ -225,9 +225,9 @@ export_systemd(struct cli *cli, const struct cmd *self, int argc,
 }
 
 static const struct cli_opt export_launchd_opts[] = {
-	{ "label", O_LABEL, CV_TEXT, "L", NULL, NULL },
-	{ "user", O_USER, CV_USER, "U", NULL, NULL },
-	{ NULL, 0, CV_NONE, NULL, NULL, NULL },
+	{ "label", O_LABEL, CV_TEXT, "L", NULL, NULL, 0 },
+	{ "user", O_USER, CV_USER, "U", NULL, NULL, 0 },
+	{ NULL, 0, CV_NONE, NULL, NULL, NULL, 0 },
 };
 
 const struct cmd cmd_export_launchd = {

@@ -19,9 +19,9 @@
 enum { O_DRY_RUN = 256, O_REPLACE };
 
 static const struct cli_opt import_opts[] = {
-	{ "dry-run", O_DRY_RUN, CV_NONE, NULL, NULL, NULL },
-	{ "replace", O_REPLACE, CV_NONE, NULL, NULL, NULL },
-	{ NULL, 0, CV_NONE, NULL, NULL, NULL },
+	{ "dry-run", O_DRY_RUN, CV_NONE, NULL, NULL, NULL, 0 },
+	{ "replace", O_REPLACE, CV_NONE, NULL, NULL, NULL, 0 },
+	{ NULL, 0, CV_NONE, NULL, NULL, NULL, 0 },
 };
 
 struct import_opts {

@@ -38,8 +38,8 @@ remove_vm(struct cli *cli, const struct cmd *self, int argc, char **argv)
 }
 
 static const struct cli_opt remove_opts[] = {
-	{ "force", 'f', CV_NONE, NULL, NULL, NULL },
-	{ NULL, 0, CV_NONE, NULL, NULL, NULL },
+	{ "force", 'f', CV_NONE, NULL, NULL, NULL, 0 },
+	{ NULL, 0, CV_NONE, NULL, NULL, NULL, 0 },
 };
 
 const struct cmd cmd_remove = {

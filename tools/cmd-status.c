@@ -282,10 +282,10 @@ status(struct cli *cli, const struct cmd *self, int argc, char **argv)
 }
 
 static const struct cli_opt status_opts[] = {
-	{ "lines", 'n', CV_TEXT, "N", NULL, NULL },
-	{ "runs", 'r', CV_TEXT, "N", NULL, NULL },
-	{ "json", 'j', CV_NONE, NULL, NULL, NULL },
-	{ NULL, 0, CV_NONE, NULL, NULL, NULL },
+	{ "lines", 'n', CV_TEXT, "N", NULL, NULL, 0 },
+	{ "runs", 'r', CV_TEXT, "N", NULL, NULL, 0 },
+	{ "json", 'j', CV_NONE, NULL, NULL, NULL, 0 },
+	{ NULL, 0, CV_NONE, NULL, NULL, NULL, 0 },
 };
 
 const struct cmd cmd_status = {

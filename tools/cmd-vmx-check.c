@@ -354,9 +354,9 @@ out:
 }
 
 static const struct cli_opt vmx_check_opts[] = {
-	{ "fix", 'f', CV_NONE, NULL, NULL, NULL },
-	{ "vm", 'v', CV_VM, "NAME", NULL, NULL },
-	{ NULL, 0, CV_NONE, NULL, NULL, NULL },
+	{ "fix", 'f', CV_NONE, NULL, NULL, NULL, 0 },
+	{ "vm", 'v', CV_VM, "NAME", NULL, NULL, 0 },
+	{ NULL, 0, CV_NONE, NULL, NULL, NULL, 0 },
 };
 
 const struct cmd cmd_vmx_check = {

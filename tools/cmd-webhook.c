@@ -244,11 +244,11 @@ webhook(struct cli *cli, const struct cmd *self, int argc, char **argv)
 }
 
 static const struct cli_opt webhook_opts[] = {
-	{ "secret", 's', CV_TEXT, "S", NULL, "set" },
-	{ "events", 'e', CV_EVENTS, "LIST", NULL, "set" },
-	{ "format", 'f', CV_WORDS, "FORMAT", "json slack", "set" },
-	{ "json", 'j', CV_NONE, NULL, NULL, "show" },
-	{ NULL, 0, CV_NONE, NULL, NULL, NULL },
+	{ "secret", 's', CV_TEXT, "S", NULL, "set", 0 },
+	{ "events", 'e', CV_EVENTS, "LIST", NULL, "set", 0 },
+	{ "format", 'f', CV_WORDS, "FORMAT", "json slack", "set", 0 },
+	{ "json", 'j', CV_NONE, NULL, NULL, "show", 0 },
+	{ NULL, 0, CV_NONE, NULL, NULL, NULL, 0 },
 };
 
 const struct cmd cmd_webhook = {

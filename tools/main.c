@@ -19,11 +19,11 @@ const struct cmd cmd_help = {
 };
 
 const struct cli_opt cli_global_opts[] = {
-	{ "db", 'd', CV_FILE, "PATH", NULL, NULL },
-	{ "json", 'j', CV_NONE, NULL, NULL, NULL },
-	{ "help", 'h', CV_NONE, NULL, NULL, NULL },
-	{ "version", 'V', CV_NONE, NULL, NULL, NULL },
-	{ NULL, 0, CV_NONE, NULL, NULL, NULL },
+	{ "db", 'd', CV_FILE, "PATH", NULL, NULL, 0 },
+	{ "json", 'j', CV_NONE, NULL, NULL, NULL, 0 },
+	{ "help", 'h', CV_NONE, NULL, NULL, NULL, 0 },
+	{ "version", 'V', CV_NONE, NULL, NULL, NULL, 0 },
+	{ NULL, 0, CV_NONE, NULL, NULL, NULL, 0 },
 };
 
 const struct cmd *const cmd_table[] = {
@@ -58,14 +58,21 @@ usage_all(FILE *fp)
 	fprintf(fp, "\nvmsched help COMMAND shows a command's arguments.\n");
 }
 
-/* A command's options, from its table: "  --timeout DURATION". */
+/* A command's options, from its table: "  -f, --follow", "  --limit N". */
 static void
 print_opts(const struct cli_opt *o)
 {
-	for (; o != NULL && o->co_name != NULL; o++)
-		printf("  --%s%s%s%s%s%s\n", o->co_name, o->co_meta ? " " : "",
-		    o->co_meta ? o->co_meta : "", o->co_sub ? "  (" : "",
-		    o->co_sub ? o->co_sub : "", o->co_sub ? ")" : "");
+	char letter[8];
+
+	for (; o != NULL && o->co_name != NULL; o++) {
+		letter[0] = '\0';
+		if (o->co_short != 0)
+			snprintf(letter, sizeof(letter), "-%c, ", o->co_short);
+		printf("  %s--%s%s%s%s%s%s\n", letter, o->co_name,
+		    o->co_meta ? " " : "", o->co_meta ? o->co_meta : "",
+		    o->co_sub ? "  (" : "", o->co_sub ? o->co_sub : "",
+		    o->co_sub ? ")" : "");
+	}
 }
 
 static int
