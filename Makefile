@@ -41,6 +41,8 @@ LIB_SRCS = sched/drv-exec.c sched/log.c sched/plan.c sched/policy.c \
 	   db/db.c db/event.c db/graph.c db/query.c db/run.c db/vm.c db/import.c
 # The webhook: the sender, its pure policy, its side of the store.
 LIB_SRCS += sched/hook.c sched/hookpolicy.c db/outbox.c
+# The metrics text and the daemon's metrics file (issue 13).
+LIB_SRCS += sched/metrics.c db/metrics.c
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/migrations.o
 MIGRATIONS = $(sort $(wildcard migrations/[0-9][0-9][0-9][0-9]_*.sql))
 
@@ -53,12 +55,13 @@ CMD_SRCS = tools/main.c tools/cli.c tools/vmopts.c tools/cmd-set.c \
 	   tools/cmd-import-launchd.c tools/cmd-export.c
 CMD_SRCS += tools/cmd-webhook.c tools/cmd-events.c
 # The operator's toolbox (issue 13).
-CMD_SRCS += tools/complete.c tools/cmd-complete.c tools/cmd-completion.c
+CMD_SRCS += tools/complete.c tools/cmd-complete.c tools/cmd-completion.c \
+	    tools/cmd-metrics.c
 CMD_OBJS = $(CMD_SRCS:%.c=$(BUILD)/%.o)
 
 # Check suites: tests/check_*.c, each its own program.
 UNIT	 = check_value check_plan check_db check_vmx check_policy check_waves check_launchd
-UNIT	+= check_hook
+UNIT	+= check_hook check_metrics
 UNIT_BINS = $(UNIT:%=$(BUILD)/tests/%)
 # Test programs the integration suites drive (built by the tests/% rule).
 TEST_HELPERS = $(BUILD)/tests/hook_driver

@@ -493,5 +493,31 @@ int	 db_events_pending(struct db *db, long *n);
 /* status --json; running says whether the daemon holds its lock. */
 int	 db_status_json(struct db *db, int running, char **json);
 
+/* ---- issue 13: metrics.c, what `vmsched metrics` shows ---- */
+/* One VM's figures. */
+struct db_metrics_vm {
+	char		*mv_name;
+	char		 mv_state[16];
+	int64_t		 mv_restarts;	/* in all */
+	int64_t		 mv_failures;	/* in a row */
+	int64_t		 mv_started_at;	/* its process's run, Unix ms; 0: none */
+};
+struct db_metrics {
+	struct db_metrics_vm *dm_vms;	/* by name */
+	size_t		 dm_nvms;
+	int64_t		 dm_events_pending;
+	int64_t		 dm_events_failed;
+	int64_t		 dm_daemon_started_at;	/* Unix ms; 0: never */
+};
+/* The figures, read in one snapshot; free with db_metrics_free. */
+int	 db_metrics(struct db *db, struct db_metrics *m);
+void	 db_metrics_free(struct db_metrics *m);
+/*
+ * A number that changes whenever this connection or another has changed
+ * the database since it was last read: the daemon rewrites its metrics
+ * file only then.
+ */
+int	 db_change_stamp(struct db *db, int64_t *stamp);
+/* ---- end of issue 13 ---- */
 
 #endif

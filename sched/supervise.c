@@ -1264,6 +1264,7 @@ sched_daemon(const struct sched_opts *opts)
 	int64_t pid_start = 0;
 	size_t k, npfd_max = 0;
 	ssize_t got;
+	struct metrics_file mf;		/* --metrics-textfile (issue 13) */
 
 	memset(&s, 0, sizeof(s));
 	s.s_opts = opts;
@@ -1303,6 +1304,7 @@ sched_daemon(const struct sched_opts *opts)
 		    why);
 	log_info("daemon started, pid %ld, boot %s", (long)getpid(),
 	    s.s_boot_id);
+	metrics_file_init(&mf, opts->so_metrics_path);
 	reload(&s, 1);
 	boot(&s);
 	/* Requests the CLI made before or while we loaded. */
@@ -1331,7 +1333,8 @@ sched_daemon(const struct sched_opts *opts)
 			pfd[n].events = POLLIN;
 			n++;
 		}
-		if (poll(pfd, (nfds_t)n, poll_timeout(&s)) == -1) {
+		if (poll(pfd, (nfds_t)n, metrics_timeout(&mf,
+		    poll_timeout(&s))) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
@@ -1376,7 +1379,9 @@ sched_daemon(const struct sched_opts *opts)
 			if (v->v_deadline > 0 && v->v_deadline <= mono_ms())
 				vm_due(&s, v);
 		}
+		metrics_tick(&mf, &s.s_db);
 	}
+	metrics_done(&mf, &s.s_db);
 	log_info("all VMs stopped; daemon exits");
 	db_daemon_stopped(&s.s_db);
 	rc = 0;

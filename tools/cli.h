@@ -111,7 +111,7 @@ extern const struct cmd cmd_add, cmd_set, cmd_remove, cmd_list, cmd_show,
     cmd_start, cmd_stop, cmd_suspend, cmd_restart, cmd_reset, cmd_status, cmd_vmx_check,
     cmd_import_launchd, cmd_export_launchd, cmd_export_systemd;
 extern const struct cmd cmd_webhook, cmd_events;
-extern const struct cmd cmd_complete, cmd_completion;	/* issue 13 */
+extern const struct cmd cmd_complete, cmd_completion, cmd_metrics; /* #13 */
 
 /* main.c */
 /* Every command, in the order help lists them; NULL-terminated. */
