@@ -141,9 +141,21 @@ unit: $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do \
 	    CK_FORK=yes ./$$t || fail=1; done; exit $$fail
 
-integration: $(VMSCHED) $(TEST_HELPERS)
+# npm packages the tests check against (the Standard Webhooks reference
+# implementation), installed under build/, never into the tree.
+NPM_DIR	 = build/npm
+NPM_PKGS = standardwebhooks@1.1.1
+NPM_STAMP = $(NPM_DIR)/node_modules/standardwebhooks/package.json
+
+$(NPM_STAMP):
+	@mkdir -p $(NPM_DIR)
+	npm install --prefix $(NPM_DIR) --no-audit --no-fund --no-save \
+	    --loglevel=error $(NPM_PKGS)
+
+integration: $(VMSCHED) $(TEST_HELPERS) $(NPM_STAMP)
 	VMSCHED=$(abspath $(VMSCHED)) HOOK_DRIVER=$(abspath $(BUILD)/tests/hook_driver) \
 	    BENCH_TOOLS=$(abspath $(BUILD)/bench) \
+	    NODE_MODULES=$(abspath $(NPM_DIR))/node_modules \
 	    python3 tests/run_integration.py
 
 demo: deps

@@ -304,5 +304,23 @@ int	 hook_url_check(const char *url, const char **why);
 /* HMAC-SHA256 of msg with key, as 64 lowercase hex digits and a NUL. */
 int	 hook_sign(const void *key, size_t keylen, const void *msg,
 	    size_t len, char hex[65]);
+/* ---- issue 13: Standard Webhooks 1.0 signatures ---- */
+#define HOOK_STD_PREFIX		"whsec_"
+#define HOOK_STD_SIG_LEN	48	/* "v1," 44 base64 digits, NUL */
+/*
+ * The Standard Webhooks key of secret into key (room for strlen(secret)
+ * bytes), *keylen its length: the bytes a "whsec_" secret's base64 stands
+ * for; any other secret's own bytes. -1 for "whsec_" and no padded
+ * base64 of at least one byte after it.
+ */
+int	 hook_std_key(const char *secret, unsigned char *key, size_t *keylen);
+/*
+ * The webhook-signature header's value for message id sent at ts (Unix
+ * seconds) with body: "v1," and the base64 HMAC-SHA256, keyed with
+ * hook_std_key, of "id.ts.body". Into sig (HOOK_STD_SIG_LEN); 0 or -1.
+ */
+int	 hook_std_sign(const char *secret, const char *id, int64_t ts,
+	    const char *body, size_t len, char *sig, size_t siglen);
+/* ---- end of issue 13 ---- */
 
 #endif

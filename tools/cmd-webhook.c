@@ -43,8 +43,10 @@ static int
 set_opt(int opt, const char *arg, void *p)
 {
 	struct set_args *sa = p;
+	unsigned char key[SECRET_MAX + 1];
 	char why[256];
 	const char *s;
+	size_t keylen;
 	int rc;
 
 	switch (opt) {
@@ -66,6 +68,11 @@ set_opt(int opt, const char *arg, void *p)
 				return cli_err(EX_USAGE, "webhook set: "
 				    "--secret: control characters are not "
 				    "allowed");
+		/* Standard Webhooks: "whsec_" promises base64 after it */
+		if (hook_std_key(sa->sa_secret, key, &keylen) == -1)
+			return cli_err(EX_USAGE, "webhook set: --secret: "
+			    "whsec_ must be followed by padded base64 (or "
+			    "leave whsec_ out: a raw secret)");
 		sa->sa_has_secret = 1;
 		break;
 	case 'e':
