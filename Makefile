@@ -5,7 +5,7 @@
 #   make check SANITIZE=1   the same under AddressSanitizer + UBSan
 #   make demo       install missing packages, build, show a sample fleet
 #   make bench      measure the figures README quotes
-#   make install PREFIX=/usr/local DESTDIR=
+#   make install PREFIX=/usr/local DESTDIR=   (and make uninstall)
 
 PREFIX	?= /usr/local
 DESTDIR	?=
@@ -80,7 +80,7 @@ TEST_HELPERS += $(BENCH_BINS)
 FUZZ_TARGETS = fuzz_vmx fuzz_plist
 FUZZ_SECONDS ?= 20
 
-.PHONY: all check unit integration demo bench install clean deps fuzz
+.PHONY: all check unit integration demo bench install uninstall clean deps fuzz
 
 # The binary at the top is always the plain build; the sanitizer build
 # keeps its own in $(BUILD).
@@ -182,9 +182,38 @@ build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(BUILD)/migrations.c
 	    $(DEPCFLAGS) -Isched -Idb -Itools -o $@ $< $(LIB_SRCS) \
 	    $(BUILD)/migrations.c $(DEPLIBS) -lm -lpthread
 
+# Where make install puts things; each may be set on its own.
+BINDIR	?= $(PREFIX)/bin
+MANDIR	?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
+INSTALLED = $(BINDIR)/vmsched $(MANDIR)/man8/vmsched.8 \
+	    $(BASHCOMPDIR)/vmsched $(ZSHCOMPDIR)/_vmsched \
+	    $(SYSTEMDDIR)/vmsched.service
+
+# The binary, its manual, both completions and the systemd unit, which
+# export-systemd writes for the installed binary (--no-db: no database
+# is read or made at install time).
 install: vmsched
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 vmsched $(DESTDIR)$(PREFIX)/bin/vmsched
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
+	    $(DESTDIR)$(SYSTEMDDIR)
+	install -m 0755 vmsched $(DESTDIR)$(BINDIR)/vmsched
+	install -m 0644 vmsched.8 $(DESTDIR)$(MANDIR)/man8/vmsched.8
+	./vmsched completion bash > $(DESTDIR)$(BASHCOMPDIR)/vmsched.tmp
+	mv $(DESTDIR)$(BASHCOMPDIR)/vmsched.tmp $(DESTDIR)$(BASHCOMPDIR)/vmsched
+	./vmsched completion zsh > $(DESTDIR)$(ZSHCOMPDIR)/_vmsched.tmp
+	mv $(DESTDIR)$(ZSHCOMPDIR)/_vmsched.tmp $(DESTDIR)$(ZSHCOMPDIR)/_vmsched
+	./vmsched export-systemd --no-db --exe $(BINDIR)/vmsched \
+	    > $(DESTDIR)$(SYSTEMDDIR)/vmsched.service.tmp
+	mv $(DESTDIR)$(SYSTEMDDIR)/vmsched.service.tmp \
+	    $(DESTDIR)$(SYSTEMDDIR)/vmsched.service
+	chmod 0644 $(DESTDIR)$(BASHCOMPDIR)/vmsched \
+	    $(DESTDIR)$(ZSHCOMPDIR)/_vmsched $(DESTDIR)$(SYSTEMDDIR)/vmsched.service
+
+uninstall:
+	rm -f $(INSTALLED:%=$(DESTDIR)%)
 
 clean:
 	rm -rf build vmsched
