@@ -199,9 +199,8 @@ hook_sign(const void *key, size_t keylen, const void *msg, size_t len,
 int
 hook_std_key(const char *secret, unsigned char *key, size_t *keylen)
 {
-	const char *b64 = secret + strlen(HOOK_STD_PREFIX);
-	size_t n = strlen(b64), eq = strspn(b64, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789+/");
+	const char *b64;
+	size_t n, eq;
 	int got;
 
 	if (strncmp(secret, HOOK_STD_PREFIX, strlen(HOOK_STD_PREFIX)) != 0) {
@@ -209,6 +208,10 @@ hook_std_key(const char *secret, unsigned char *key, size_t *keylen)
 		memcpy(key, secret, *keylen);
 		return 0;
 	}
+	b64 = secret + strlen(HOOK_STD_PREFIX);
+	n = strlen(b64);
+	eq = strspn(b64, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789+/");
 	/* whsec_ and padded base64: '=' only at the end, at most two */
 	if (n == 0 || n % 4 != 0 || n > INT32_MAX || n - eq > 2 ||
 	    strspn(b64 + eq, "=") != n - eq)

@@ -278,6 +278,9 @@ START_TEST(std_sign)
 	ck_assert_int_eq(keylen, 2);
 	ck_assert_int_eq(hook_std_key("whsec_aGVs", key, &keylen), 0);
 	ck_assert_int_eq(keylen, 3);
+	/* shorter than the prefix: read no further than the secret */
+	ck_assert_int_eq(hook_std_key("k", key, &keylen), 0);
+	ck_assert_int_eq(keylen, 1);
 	ck_assert_int_eq(hook_std_key("older-secret", key, &keylen), 0);
 	ck_assert_int_eq(keylen, 12);
 	ck_assert_int_eq(memcmp(key, "older-secret", 12), 0);
