@@ -500,7 +500,7 @@ struct db_metrics_vm {
 	char		 mv_state[16];
 	int64_t		 mv_restarts;	/* in all */
 	int64_t		 mv_failures;	/* in a row */
-	int64_t		 mv_started_at;	/* its process's run, Unix ms; 0: none */
+	int64_t		 mv_started_at;	/* its process's run (Unix ms), 0 */
 };
 struct db_metrics {
 	struct db_metrics_vm *dm_vms;	/* by name */

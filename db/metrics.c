@@ -15,7 +15,8 @@
 /* Each VM by name; started_at of the run that has a process, or 0. */
 #define METRICS_VMS_SQL \
 	"SELECT v.name, s.state, s.restarts, s.failures, " \
-	"coalesce(c.started_at, 0) FROM vm v JOIN vm_state s ON s.vm_id = v.id " \
+	"coalesce(c.started_at, 0) FROM vm v " \
+	"JOIN vm_state s ON s.vm_id = v.id " \
 	"LEFT JOIN run c ON c.id = s.run_id AND s.pid IS NOT NULL " \
 	"ORDER BY v.name"
 #define METRICS_TOTALS_SQL \

@@ -149,7 +149,8 @@ complete(struct cli *cli, const struct cmd *self, int argc, char **argv)
 		break;
 	case CV_SIGNAL:
 		for (sig = 1; sig < NSIG; sig++)
-			if ((name = value_signame(sig, buf, sizeof(buf))) != buf)
+			if ((name = value_signame(sig, buf, sizeof(buf))) !=
+			    buf)
 				offer(cp.cp_prefix, "", name, NULL);
 		break;
 	case CV_EVENTS:

@@ -123,7 +123,8 @@ complete_at(char *const *words, int n, int cword, struct compl *cp)
 				return;
 			continue;
 		}
-		if (cp->cp_noperands == 0 && cp->cp_cmd->cmd_operand == CV_WORDS)
+		if (cp->cp_noperands == 0 &&
+		    cp->cp_cmd->cmd_operand == CV_WORDS)
 			cp->cp_sub = words[i];
 		cp->cp_noperands++;
 	}

@@ -29,7 +29,8 @@ const struct cli_opt cli_global_opts[] = {
 const struct cmd *const cmd_table[] = {
 	&cmd_add, &cmd_set, &cmd_remove, &cmd_list, &cmd_show, &cmd_log, &cmd_plan,
 	&cmd_enable, &cmd_disable, &cmd_start, &cmd_stop, &cmd_suspend,
-	&cmd_restart, &cmd_reset, &cmd_status, &cmd_metrics, &cmd_daemon, &cmd_probe, &cmd_vmx_check,
+	&cmd_restart, &cmd_reset, &cmd_status, &cmd_metrics, &cmd_daemon,
+	&cmd_probe, &cmd_vmx_check,
 	&cmd_import_launchd, &cmd_export_launchd, &cmd_export_systemd, &cmd_webhook,
 	&cmd_events, &cmd_db, &cmd_completion, &cmd_complete, &cmd_help, NULL,
 };
