@@ -5,7 +5,7 @@
 #   make check SANITIZE=1   the same under AddressSanitizer + UBSan
 #   make demo       install missing packages, build, show a sample fleet
 #   make bench      measure the figures README quotes
-#   make install PREFIX=/usr/local DESTDIR=
+#   make install PREFIX=/usr/local DESTDIR=   (and make uninstall)
 
 PREFIX	?= /usr/local
 DESTDIR	?=
@@ -45,6 +45,8 @@ LIB_SRCS += sched/daemon.c sched/fsm.c sched/boot.c sched/gate.c \
 	    sched/journal.c
 # The webhook: the sender, its pure policy, its side of the store.
 LIB_SRCS += sched/hook.c sched/hookpolicy.c db/outbox.c
+# The metrics text and the daemon's metrics file (issue 13).
+LIB_SRCS += sched/metrics.c db/metrics.c
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/migrations.o
 MIGRATIONS = $(sort $(wildcard migrations/[0-9][0-9][0-9][0-9]_*.sql))
 
@@ -56,11 +58,14 @@ CMD_SRCS = tools/main.c tools/cli.c tools/vmopts.c tools/cmd-set.c \
 	   tools/cmd-show.c tools/cmd-vmx-check.c \
 	   tools/cmd-import-launchd.c tools/cmd-export.c
 CMD_SRCS += tools/cmd-webhook.c tools/cmd-events.c
+# The operator's toolbox (issue 13).
+CMD_SRCS += tools/complete.c tools/cmd-complete.c tools/cmd-completion.c \
+	    tools/cmd-metrics.c
 CMD_OBJS = $(CMD_SRCS:%.c=$(BUILD)/%.o)
 
 # Check suites: tests/check_*.c, each its own program.
 UNIT	 = check_value check_plan check_db check_vmx check_policy check_waves check_launchd
-UNIT	+= check_hook check_fsm
+UNIT	+= check_hook check_fsm check_metrics
 UNIT_BINS = $(UNIT:%=$(BUILD)/tests/%)
 # Test programs the integration suites drive (built by the tests/% rule).
 TEST_HELPERS = $(BUILD)/tests/hook_driver
@@ -79,7 +84,7 @@ TEST_HELPERS += $(BENCH_BINS)
 FUZZ_TARGETS = fuzz_vmx fuzz_plist
 FUZZ_SECONDS ?= 20
 
-.PHONY: all check unit integration demo bench install clean deps fuzz
+.PHONY: all check unit integration demo bench install uninstall clean deps fuzz
 
 # The binary at the top is always the plain build; the sanitizer build
 # keeps its own in $(BUILD).
@@ -140,9 +145,21 @@ unit: $(UNIT_BINS)
 	@fail=0; for t in $(UNIT_BINS); do \
 	    CK_FORK=yes ./$$t || fail=1; done; exit $$fail
 
-integration: $(VMSCHED) $(TEST_HELPERS)
+# npm packages the tests check against (the Standard Webhooks reference
+# implementation), installed under build/, never into the tree.
+NPM_DIR	 = build/npm
+NPM_PKGS = standardwebhooks@1.1.1
+NPM_STAMP = $(NPM_DIR)/node_modules/standardwebhooks/package.json
+
+$(NPM_STAMP):
+	@mkdir -p $(NPM_DIR)
+	npm install --prefix $(NPM_DIR) --no-audit --no-fund --no-save \
+	    --loglevel=error $(NPM_PKGS)
+
+integration: $(VMSCHED) $(TEST_HELPERS) $(NPM_STAMP)
 	VMSCHED=$(abspath $(VMSCHED)) HOOK_DRIVER=$(abspath $(BUILD)/tests/hook_driver) \
 	    BENCH_TOOLS=$(abspath $(BUILD)/bench) \
+	    NODE_MODULES=$(abspath $(NPM_DIR))/node_modules \
 	    python3 tests/run_integration.py
 
 demo: deps
@@ -169,9 +186,38 @@ build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(BUILD)/migrations.c
 	    $(DEPCFLAGS) -Isched -Idb -Itools -o $@ $< $(LIB_SRCS) \
 	    $(BUILD)/migrations.c $(DEPLIBS) -lm -lpthread
 
+# Where make install puts things; each may be set on its own.
+BINDIR	?= $(PREFIX)/bin
+MANDIR	?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
+INSTALLED = $(BINDIR)/vmsched $(MANDIR)/man8/vmsched.8 \
+	    $(BASHCOMPDIR)/vmsched $(ZSHCOMPDIR)/_vmsched \
+	    $(SYSTEMDDIR)/vmsched.service
+
+# The binary, its manual, both completions and the systemd unit, which
+# export-systemd writes for the installed binary (--no-db: no database
+# is read or made at install time).
 install: vmsched
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 vmsched $(DESTDIR)$(PREFIX)/bin/vmsched
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
+	    $(DESTDIR)$(SYSTEMDDIR)
+	install -m 0755 vmsched $(DESTDIR)$(BINDIR)/vmsched
+	install -m 0644 vmsched.8 $(DESTDIR)$(MANDIR)/man8/vmsched.8
+	./vmsched completion bash > $(DESTDIR)$(BASHCOMPDIR)/vmsched.tmp
+	mv $(DESTDIR)$(BASHCOMPDIR)/vmsched.tmp $(DESTDIR)$(BASHCOMPDIR)/vmsched
+	./vmsched completion zsh > $(DESTDIR)$(ZSHCOMPDIR)/_vmsched.tmp
+	mv $(DESTDIR)$(ZSHCOMPDIR)/_vmsched.tmp $(DESTDIR)$(ZSHCOMPDIR)/_vmsched
+	./vmsched export-systemd --no-db --exe $(BINDIR)/vmsched \
+	    > $(DESTDIR)$(SYSTEMDDIR)/vmsched.service.tmp
+	mv $(DESTDIR)$(SYSTEMDDIR)/vmsched.service.tmp \
+	    $(DESTDIR)$(SYSTEMDDIR)/vmsched.service
+	chmod 0644 $(DESTDIR)$(BASHCOMPDIR)/vmsched \
+	    $(DESTDIR)$(ZSHCOMPDIR)/_vmsched $(DESTDIR)$(SYSTEMDDIR)/vmsched.service
+
+uninstall:
+	rm -f $(INSTALLED:%=$(DESTDIR)%)
 
 clean:
 	rm -rf build vmsched

@@ -220,6 +220,28 @@ db_tx(struct db *db, int (*fn)(struct db *, void *), void *arg)
 	return DB_OK;
 }
 
+int
+db_snapshot(struct db *db, int (*fn)(struct db *, void *), void *arg)
+{
+	int rc;
+
+	if (exec(db, "BEGIN DEFERRED") != DB_OK)
+		return DB_ERR;
+	rc = fn(db, arg);
+	/* Only reads: COMMIT and ROLLBACK end it alike. */
+	if (exec(db, "COMMIT") != DB_OK) {
+		sqlite3_exec(db->db_h, "ROLLBACK", NULL, NULL, NULL);
+		return rc != DB_OK ? rc : DB_ERR;
+	}
+	return rc;
+}
+
+int
+db_data_version(struct db *db, int64_t *v)
+{
+	return db_int(db, v, "PRAGMA data_version", "");
+}
+
 struct migrate_arg {
 	int	ma_target;	/* apply up to this version */
 	int	ma_applied;	/* how many this call applied */

@@ -74,6 +74,17 @@ int	 db_check(struct db *db);
 /* Run fn inside BEGIN IMMEDIATE ... COMMIT, rolling back if it fails. */
 int	 db_tx(struct db *db, int (*fn)(struct db *, void *), void *arg);
 /*
+ * issue 13: run fn, which only reads, in one read transaction (BEGIN
+ * DEFERRED ... COMMIT): what it reads is one snapshot of the database.
+ */
+int	 db_snapshot(struct db *db, int (*fn)(struct db *, void *), void *arg);
+/*
+ * issue 13: PRAGMA data_version into *v: it changes when another
+ * connection commits, so a reader can poll it cheaply (log -f, events -f,
+ * the daemon's metrics file).
+ */
+int	 db_data_version(struct db *db, int64_t *v);
+/*
  * Statements with their parameters bound from the arguments, one letter of
  * types a parameter: 'i' int64_t, 'n' int, 'd' double, 't' const char *
  * (NULL binds NULL). db_prep returns a statement the caller finalizes, or
@@ -207,6 +218,9 @@ struct db_log_row {
 	const char	*lr_event;
 	long		 lr_uid;	/* -1: the daemon */
 	const char	*lr_summary;	/* the daemon's: "pid 12", "in 4s" */
+	/* issue 13 */
+	int64_t		 lr_id;		/* the run's or the event's id */
+	const char	*lr_json;	/* the row as log --json has it */
 };
 typedef int (*db_log_cb)(const struct db_log_row *row, void *arg);
 
@@ -220,6 +234,38 @@ int	 db_log(struct db *db, const char *name, int64_t since_ms, long limit,
 	    db_log_cb cb, void *arg);
 int	 db_log_json(struct db *db, const char *name, int64_t since_ms,
 	    long limit, char **json);
+/* ---- issue 13: status NAME and log -f ---- */
+/* The last limit runs of VM name (status NAME), newest first. */
+int	 db_runs(struct db *db, const char *name, long limit, db_log_cb cb,
+	    void *arg);
+/* As db_log (human: as db_log leaves rows out), but oldest first. */
+int	 db_log_tail(struct db *db, const char *name, int64_t since_ms,
+	    long limit, int human, db_log_cb cb, void *arg);
+/* Where log -f is: what it has seen. */
+struct db_log_cursor {
+	int64_t		 lc_run;	/* the newest run seen */
+	int64_t		 lc_event;	/* the newest event seen */
+	int64_t		*lc_open;	/* runs seen without an end yet */
+	size_t		 lc_nopen;
+	size_t		 lc_cap;
+};
+/*
+ * Start lc at the newest run and event, knowing the runs of name (NULL:
+ * all) still open. Call it in the db_snapshot that reads the backlog, so
+ * no row falls between the two. Free with db_log_cursor_free.
+ */
+int	 db_log_cursor_init(struct db *db, const char *name,
+	    struct db_log_cursor *lc);
+void	 db_log_cursor_free(struct db_log_cursor *lc);
+/*
+ * What landed since lc, oldest first, lc moved past it: each new run,
+ * each run lc saw open that has ended (once more, now with its end), each
+ * new event (human: not those db_log leaves out). lr_time is when the row
+ * landed: a run's end, else its start.
+ */
+int	 db_log_follow(struct db *db, const char *name, int human,
+	    struct db_log_cursor *lc, db_log_cb cb, void *arg);
+/* ---- end of issue 13 ---- */
 /* A VM's definition as a JSON object (as show has it, without state). */
 int	 db_def_json(struct db *db, int64_t id, char **json);
 /* event.c: the outbox */
@@ -314,6 +360,7 @@ struct db_event_row {
 	int64_t		 er_next_at;	/* 0: none */
 	const char	*er_error;	/* last_error or NULL */
 	int64_t		 er_delivered_at;	/* 0: not delivered */
+	const char	*er_json;	/* issue 13: as events --json has it */
 };
 typedef int (*db_event_cb)(const struct db_event_row *row, void *arg);
 /* Events newest first, only those with status (NULL: all), at most limit. */
@@ -321,6 +368,15 @@ int	 db_events(struct db *db, const char *status, long limit,
 	    db_event_cb cb, void *arg);
 int	 db_events_json(struct db *db, const char *status, long limit,
 	    char **json);
+/*
+ * issue 13, events -f: the last limit events, oldest first, and in *last
+ * the newest id (call it in a db_snapshot); then db_events_follow gives
+ * the events after *last, oldest first, and moves *last past them.
+ */
+int	 db_events_tail(struct db *db, long limit, int64_t *last,
+	    db_event_cb cb, void *arg);
+int	 db_events_follow(struct db *db, int64_t *last, db_event_cb cb,
+	    void *arg);
 
 /* The id of the VM called name; DB_NOTFOUND ("NAME: no such VM"). */
 int	 db_vm_id(struct db *db, const char *name, int64_t *id);
@@ -472,5 +528,31 @@ int	 db_events_pending(struct db *db, long *n);
 /* status --json; running says whether the daemon holds its lock. */
 int	 db_status_json(struct db *db, int running, char **json);
 
+/* ---- issue 13: metrics.c, what `vmsched metrics` shows ---- */
+/* One VM's figures. */
+struct db_metrics_vm {
+	char		*mv_name;
+	char		 mv_state[16];
+	int64_t		 mv_restarts;	/* in all */
+	int64_t		 mv_failures;	/* in a row */
+	int64_t		 mv_started_at;	/* its process's run (Unix ms), 0 */
+};
+struct db_metrics {
+	struct db_metrics_vm *dm_vms;	/* by name */
+	size_t		 dm_nvms;
+	int64_t		 dm_events_pending;
+	int64_t		 dm_events_failed;
+	int64_t		 dm_daemon_started_at;	/* Unix ms; 0: never */
+};
+/* The figures, read in one snapshot; free with db_metrics_free. */
+int	 db_metrics(struct db *db, struct db_metrics *m);
+void	 db_metrics_free(struct db_metrics *m);
+/*
+ * A number that changes whenever this connection or another has changed
+ * the database since it was last read: the daemon rewrites its metrics
+ * file only then.
+ */
+int	 db_change_stamp(struct db *db, int64_t *stamp);
+/* ---- end of issue 13 ---- */
 
 #endif

@@ -311,26 +311,26 @@ db_outbox_count(struct db *db, const char *status, int64_t *n)
 	    "t", status);
 }
 
-/* Events newest first; ?1 a status or NULL for all, ?2 the limit. */
-#define EVENTS_SQL \
+/* An event as events shows it: what event_rows reads. */
+#define EVENT_COLS \
 	"SELECT id, time, event, vm, status, attempts, next_attempt_at, " \
 	"last_error, delivered_at, json_object('id', id, " \
 	"'time', vms_time(time), 'event', event, 'vm', vm, 'uid', uid, " \
 	"'detail', json(detail), 'status', status, 'attempts', attempts, " \
 	"'next_attempt_at', vms_time(next_attempt_at), " \
 	"'last_error', last_error, " \
-	"'delivered_at', vms_time(delivered_at)) AS j FROM event " \
+	"'delivered_at', vms_time(delivered_at)) AS j FROM event "
+/* Events newest first; ?1 a status or NULL for all, ?2 the limit. */
+#define EVENTS_SQL EVENT_COLS \
 	"WHERE ?1 IS NULL OR status = ?1 ORDER BY id DESC LIMIT ?2"
 
-int
-db_events(struct db *db, const char *status, long limit, db_event_cb cb,
-    void *arg)
+/* Step st to its end, calling cb with each EVENT_COLS row. */
+static int
+event_rows(struct db *db, sqlite3_stmt *st, db_event_cb cb, void *arg)
 {
 	struct db_event_row row;
-	sqlite3_stmt *st;
 	int rc;
 
-	st = db_prep(db, EVENTS_SQL, "ti", status, (int64_t)limit);
 	if (st == NULL)
 		return DB_ERR;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -343,6 +343,7 @@ db_events(struct db *db, const char *status, long limit, db_event_cb cb,
 		row.er_next_at = col_int(st, 6, 0);
 		row.er_error = (const char *)sqlite3_column_text(st, 7);
 		row.er_delivered_at = col_int(st, 8, 0);
+		row.er_json = (const char *)sqlite3_column_text(st, 9);
 		if (cb(&row, arg) != 0)
 			break;
 	}
@@ -350,6 +351,56 @@ db_events(struct db *db, const char *status, long limit, db_event_cb cb,
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return db_fail(db, DB_ERR, "%s", sqlite3_errmsg(db->db_h));
 	return DB_OK;
+}
+
+int
+db_events(struct db *db, const char *status, long limit, db_event_cb cb,
+    void *arg)
+{
+	return event_rows(db, db_prep(db, EVENTS_SQL, "ti", status,
+	    (int64_t)limit), cb, arg);
+}
+
+/* ---- issue 13: events -f ---- */
+
+int
+db_events_tail(struct db *db, long limit, int64_t *last, db_event_cb cb,
+    void *arg)
+{
+	int rc;
+
+	if ((rc = db_int(db, last, "SELECT coalesce(max(id), 0) FROM event",
+	    "")) != DB_OK)
+		return rc;
+	return event_rows(db, db_prep(db, "SELECT * FROM (" EVENT_COLS
+	    "ORDER BY id DESC LIMIT ?1) ORDER BY id", "i", (int64_t)limit), cb,
+	    arg);
+}
+
+/* Move *last past r, then hand r on. */
+struct follow {
+	int64_t		*f_last;
+	db_event_cb	 f_cb;
+	void		*f_arg;
+};
+
+static int
+follow_row(const struct db_event_row *r, void *arg)
+{
+	struct follow *f = arg;
+
+	if (r->er_id > *f->f_last)
+		*f->f_last = r->er_id;
+	return f->f_cb(r, f->f_arg);
+}
+
+int
+db_events_follow(struct db *db, int64_t *last, db_event_cb cb, void *arg)
+{
+	struct follow f = { last, cb, arg };
+
+	return event_rows(db, db_prep(db, EVENT_COLS "WHERE id > ?1 ORDER BY "
+	    "id", "i", *last), follow_row, &f);
 }
 
 int

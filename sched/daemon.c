@@ -919,6 +919,7 @@ int
 sched_daemon(const struct sched_opts *opts)
 {
 	struct sched s;
+	struct metrics_file mf;		/* --metrics-textfile */
 	struct pollfd *pfd = NULL, *npfd;
 	unsigned char sigs[64];
 	int fds[2] = { -1, -1 }, rc, reload_now, n, i;
@@ -933,12 +934,14 @@ sched_daemon(const struct sched_opts *opts)
 	s.s_fault_spawn = getenv("VMSCHED_TEST_FAULT") != NULL &&
 	    strcmp(getenv("VMSCHED_TEST_FAULT"), "kill-after-spawn") == 0;
 	srandom((unsigned)(now_ms() ^ getpid()));
+	metrics_file_init(&mf, opts->so_metrics_path);
 	if ((rc = start_up(&s, opts, fds)) != 0)
 		goto done;
 	for (;;) {
 		s.s_now = mono_ms();
 		boot_settle(&s);
 		jrn_flush(&s);
+		metrics_tick(&mf, s.s_db);
 		if (s.s_shutdown && !any_live(&s))
 			break;
 		if (npfd_max < s.s_nvms + 1) {
@@ -958,7 +961,8 @@ sched_daemon(const struct sched_opts *opts)
 			pfd[n].events = POLLIN;
 			n++;
 		}
-		if (poll(pfd, (nfds_t)n, poll_timeout(&s)) == -1) {
+		if (poll(pfd, (nfds_t)n, metrics_timeout(&mf,
+		    poll_timeout(&s))) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
@@ -996,6 +1000,7 @@ sched_daemon(const struct sched_opts *opts)
 	until = mono_ms() + FINAL_FLUSH_MS;
 	while (jrn_flush(&s) == -1 && mono_ms() < until)
 		poll(NULL, 0, 50);
+	metrics_done(&mf, s.s_db);
 	log_info("all VMs stopped; daemon exits");
 	db_daemon_stopped(s.s_db);
 	rc = 0;

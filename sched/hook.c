@@ -25,6 +25,15 @@
  *
  * hook_test sends one webhook.test event the same way, synchronously, for
  * vmsched webhook test.
+ *
+ * Two signatures go with a secret. X-Vmsched-Signature-256 signs the body
+ * alone, keyed with the secret's bytes. The Standard Webhooks 1.0 headers
+ * (webhook-id: the delivery id, webhook-timestamp: this attempt's Unix
+ * seconds, webhook-signature: "v1," and the base64 HMAC-SHA256 of
+ * "id.timestamp.body") let a receiver refuse a replayed request by its
+ * age, with any of that standard's libraries; their key is what a
+ * "whsec_" secret's base64 stands for, or, for secrets that are not of
+ * that form (set before vmsched knew the standard), the secret's bytes.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -155,17 +164,29 @@ struct hook {
 	struct hook_conn h_conn;
 };
 
+/* HMAC-SHA256 of msg with key into md; 0 or -1. */
+static int
+hmac256(const void *key, size_t keylen, const void *msg, size_t len,
+    unsigned char md[EVP_MAX_MD_SIZE])
+{
+	unsigned int mdlen = 0;
+
+	if (keylen > INT32_MAX || HMAC(EVP_sha256(), keylen ? key : "",
+	    (int)keylen, msg, len, md, &mdlen) == NULL || mdlen != 32)
+		return -1;
+	return 0;
+}
+
 int
 hook_sign(const void *key, size_t keylen, const void *msg, size_t len,
     char hex[65])
 {
 	static const char digits[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
+	unsigned int i, mdlen = 32;
 
 	hex[0] = '\0';
-	if (keylen > INT32_MAX || HMAC(EVP_sha256(), keylen ? key : "",
-	    (int)keylen, msg, len, md, &mdlen) == NULL || mdlen != 32)
+	if (hmac256(key, keylen, msg, len, md) == -1)
 		return -1;
 	for (i = 0; i < mdlen; i++) {
 		hex[2 * i] = digits[md[i] >> 4];
@@ -173,6 +194,65 @@ hook_sign(const void *key, size_t keylen, const void *msg, size_t len,
 	}
 	hex[64] = '\0';
 	return 0;
+}
+
+int
+hook_std_key(const char *secret, unsigned char *key, size_t *keylen)
+{
+	const char *b64;
+	size_t n, eq;
+	int got;
+
+	if (strncmp(secret, HOOK_STD_PREFIX, strlen(HOOK_STD_PREFIX)) != 0) {
+		*keylen = strlen(secret);
+		memcpy(key, secret, *keylen);
+		return 0;
+	}
+	b64 = secret + strlen(HOOK_STD_PREFIX);
+	n = strlen(b64);
+	eq = strspn(b64, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789+/");
+	/* whsec_ and padded base64: '=' only at the end, at most two */
+	if (n == 0 || n % 4 != 0 || n > INT32_MAX || n - eq > 2 ||
+	    strspn(b64 + eq, "=") != n - eq)
+		return -1;
+	if ((got = EVP_DecodeBlock(key, (const unsigned char *)b64, (int)n)) <
+	    0 || (size_t)got < n - eq)
+		return -1;
+	*keylen = (size_t)got - (n - eq);	/* DecodeBlock counts padding */
+	return *keylen > 0 ? 0 : -1;
+}
+
+int
+hook_std_sign(const char *secret, const char *id, int64_t ts,
+    const char *body, size_t len, char *sig, size_t siglen)
+{
+	unsigned char md[EVP_MAX_MD_SIZE], *key;
+	size_t keylen, n;
+	char *msg;
+	int rc = -1;
+
+	if (siglen < HOOK_STD_SIG_LEN)
+		return -1;
+	key = malloc(strlen(secret) + 1);
+	n = strlen(id) + 24 + len;
+	msg = malloc(n + 1);
+	if (key == NULL || msg == NULL ||
+	    hook_std_key(secret, key, &keylen) == -1)
+		goto done;
+	n = (size_t)snprintf(msg, n + 1, "%s.%lld.", id, (long long)ts);
+	memcpy(msg + n, body, len);
+	if (hmac256(key, keylen, msg, n + len, md) == -1)
+		goto done;
+	memcpy(sig, "v1,", 3);
+	EVP_EncodeBlock((unsigned char *)sig + 3, md, 32);
+	rc = 0;
+done:
+	if (key != NULL)
+		OPENSSL_cleanse(key, strlen(secret));
+	free(key);
+	free(msg);
+	return rc;
 }
 
 int
@@ -330,8 +410,8 @@ conn_post(struct hook_conn *hc, const struct db_webhook *wh,
 	CURL *c = hc->hc_curl;
 	CURLcode res;
 	curl_off_t after = 0;
-	int64_t timeout;
-	char id[32], sig[80], hex[65];
+	int64_t timeout, now_s = now_ms() / 1000;
+	char id[32], sig[80], hex[65], ts[32], std[HOOK_STD_SIG_LEN];
 	size_t len = strlen(body);
 
 	memset(ht, 0, sizeof(*ht));
@@ -352,6 +432,23 @@ conn_post(struct hook_conn *hc, const struct db_webhook *wh,
 		}
 		snprintf(sig, sizeof(sig), "sha256=%s", hex);
 		hdrs = header(hdrs, "X-Vmsched-Signature-256", sig);
+	}
+	/* Standard Webhooks 1.0: the id, this attempt's time, and their
+	 * signature with the body. */
+	snprintf(ts, sizeof(ts), "%lld", (long long)now_s);
+	if (hdrs != NULL)
+		hdrs = header(hdrs, "webhook-id", id);
+	if (hdrs != NULL)
+		hdrs = header(hdrs, "webhook-timestamp", ts);
+	if (hdrs != NULL && wh->wh_secret != NULL) {
+		if (hook_std_sign(wh->wh_secret, id, now_s, body, len, std,
+		    sizeof(std)) == -1) {
+			lc.slist_free_all(hdrs);
+			snprintf(ht->ht_error, sizeof(ht->ht_error),
+			    "cannot compute the webhook-signature");
+			return -1;
+		}
+		hdrs = header(hdrs, "webhook-signature", std);
 	}
 	if (hdrs != NULL)
 		hdrs = lc.slist_append(hdrs, "Expect:");

@@ -316,6 +316,8 @@ struct sched_opts {
 	double		 so_restart_burst;	/* ... allowed in a burst */
 	int		 so_max_parallel;	/* VMs between start and up */
 	const char	*so_self;		/* this binary, for probes */
+	/* issue 13 */
+	const char	*so_metrics_path;	/* --metrics-textfile, or NULL */
 };
 #define SCHED_ERR	(-1)	/* the daemon's machinery failed */
 #define SCHED_BUSY	(-2)	/* another daemon holds the database */
@@ -598,6 +600,55 @@ char	*vmx_describe(const struct vmx *vx, const struct vmx_finding *f,
 /* Release what vmx_parse and vmx_check allocated. */
 void	 vmx_free(struct vmx *vx);
 
+/* ---- issue 13: metrics.c, the Prometheus text ---- */
+struct db;
+struct db_metrics;
+/* Every state a VM can be in, as vmsched_vm_state labels; NULL-ended. */
+extern const char *const metrics_states[];
+/*
+ * The exposition text of m to fp: HELP and TYPE lines, every family even
+ * without VMs, a one-hot vmsched_vm_state over metrics_states. Pure: it
+ * only writes fp.
+ */
+void	 metrics_format(const struct db_metrics *m, int daemon_up, FILE *fp);
+/*
+ * Read the figures from db in one snapshot and metrics_format them to fp:
+ * the one source of `vmsched metrics` and of the daemon's file. 0, or -1
+ * with db->db_err set.
+ */
+int	 metrics_print(struct db *db, int daemon_up, FILE *fp);
+/*
+ * metrics_print into path atomically: a new file beside it (mode 0644,
+ * for node_exporter), fsync'ed and renamed over it. 0, or -1 with why;
+ * nothing is left behind on failure.
+ */
+int	 metrics_write(struct db *db, const char *path, int daemon_up,
+	    char *why, size_t len);
+#define METRICS_MIN_MS		1000	/* rewrite at most this often */
+#define METRICS_REFRESH_MS	60000	/* ... and at least this often */
+/*
+ * When the file is due, written last at last (monotonic ms; 0: never):
+ * now if never written, METRICS_MIN_MS after last if the database has
+ * changed, else METRICS_REFRESH_MS after it.
+ */
+int64_t	 metrics_due(int64_t last, int64_t now, int changed);
+/* The daemon's metrics file. */
+struct metrics_file {
+	const char	*mf_path;	/* NULL: none asked for */
+	int64_t		 mf_stamp;	/* db_change_stamp when last written */
+	int64_t		 mf_last;	/* written last, monotonic ms; 0: never */
+	int		 mf_changed;	/* a change waits for the rate limit */
+	int		 mf_failing;	/* the last write failed (warned) */
+};
+void	 metrics_file_init(struct metrics_file *mf, const char *path);
+/* After each turn of the daemon's loop: write the file if it is due. */
+void	 metrics_tick(struct metrics_file *mf, struct db *db);
+/* The loop's poll timeout_ms (-1: none), shortened to when mf is due. */
+int	 metrics_timeout(const struct metrics_file *mf, int timeout_ms);
+/* The daemon is stopping: write the file once more, daemon_up 0. */
+void	 metrics_done(struct metrics_file *mf, struct db *db);
+/* ---- end of issue 13 ---- */
+
 /* hook.c: the webhook sender (libcurl and libcrypto live only here). */
 struct hook;
 struct db;
@@ -635,5 +686,23 @@ int	 hook_url_check(const char *url, const char **why);
 /* HMAC-SHA256 of msg with key, as 64 lowercase hex digits and a NUL. */
 int	 hook_sign(const void *key, size_t keylen, const void *msg,
 	    size_t len, char hex[65]);
+/* ---- issue 13: Standard Webhooks 1.0 signatures ---- */
+#define HOOK_STD_PREFIX		"whsec_"
+#define HOOK_STD_SIG_LEN	48	/* "v1," 44 base64 digits, NUL */
+/*
+ * The Standard Webhooks key of secret into key (room for strlen(secret)
+ * bytes), *keylen its length: the bytes a "whsec_" secret's base64 stands
+ * for; any other secret's own bytes. -1 for "whsec_" and no padded
+ * base64 of at least one byte after it.
+ */
+int	 hook_std_key(const char *secret, unsigned char *key, size_t *keylen);
+/*
+ * The webhook-signature header's value for message id sent at ts (Unix
+ * seconds) with body: "v1," and the base64 HMAC-SHA256, keyed with
+ * hook_std_key, of "id.ts.body". Into sig (HOOK_STD_SIG_LEN); 0 or -1.
+ */
+int	 hook_std_sign(const char *secret, const char *id, int64_t ts,
+	    const char *body, size_t len, char *sig, size_t siglen);
+/* ---- end of issue 13 ---- */
 
 #endif

@@ -56,40 +56,62 @@ value_name(const char *s, const char **why)
 	return 0;
 }
 
+/*
+ * A duration: a plain number of seconds ("1.5"), or one or more numbers
+ * each with a unit, largest unit first and each unit once ("500ms",
+ * "1m30s", "2h15m", "1h0m0.5s", "1d0h"): everything value_fmt_duration
+ * prints reads back.
+ */
 int
 value_duration(const char *s, int64_t *ms, const char **why)
 {
 	static const struct {
 		const char	*u_name;
 		double		 u_ms;
-	} units[] = {
-		{ "", 1000 }, { "ms", 1 }, { "s", 1000 }, { "m", 60000 },
-		{ "h", 3600000 }, { "d", 86400000 },
+	} units[] = {	/* largest first; tried from the end, "ms" before "m" */
+		{ "d", 86400000 }, { "h", 3600000 }, { "m", 60000 },
+		{ "s", 1000 }, { "ms", 1 },
 	};
+	const char *p = s;
 	char *end;
-	double v;
-	size_t i;
+	double v, total = 0;
+	size_t i, n, len;
+	int last = -1;	/* the unit of the previous term */
 
-	*why = "not a duration (e.g. 1.5, 500ms, 30s, 5m, 2h)";
-	if (!isdigit((unsigned char)s[0]) && s[0] != '.')
-		return -1;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno != 0 || end == s || !isfinite(v) ||
-	    strspn(s, "0123456789.") != (size_t)(end - s))
-		return -1;	/* only plain decimals: no "0x10", no "1e3" */
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(end, units[i].u_name) != 0)
-			continue;
-		v *= units[i].u_ms;
-		if (v > (double)DURATION_MAX_MS) {
-			*why = "longer than a year";
+	*why = "not a duration (e.g. 1.5, 500ms, 30s, 1m30s, 2h15m)";
+	do {
+		if (!isdigit((unsigned char)*p) && *p != '.')
 			return -1;
+		n = strspn(p, "0123456789.");
+		errno = 0;
+		v = strtod(p, &end);
+		/* only plain decimals: no "0x10", no "1e3", no "1.5.2" */
+		if (errno != 0 || end != p + n || !isfinite(v))
+			return -1;
+		p = end;
+		if (*p == '\0') {
+			if (last != -1)
+				return -1;	/* "5m30": 30 what? */
+			total = v * 1000;
+			break;
 		}
-		*ms = (int64_t)llround(v);
-		return 0;
+		for (i = sizeof(units) / sizeof(units[0]); i-- > 0; ) {
+			len = strlen(units[i].u_name);
+			if (strncmp(p, units[i].u_name, len) == 0)
+				break;
+		}
+		if (i == (size_t)-1 || (int)i <= last)
+			return -1;	/* no unit, or out of order: "5m1h" */
+		last = (int)i;
+		total += v * units[i].u_ms;
+		p += len;
+	} while (*p != '\0');
+	if (total > (double)DURATION_MAX_MS) {
+		*why = "longer than a year";
+		return -1;
 	}
-	return -1;
+	*ms = (int64_t)llround(total);
+	return 0;
 }
 
 int
@@ -299,7 +321,7 @@ value_fmt_duration(int64_t ms, char *buf, size_t len)
 		return buf;
 	}
 	if (ms < 60000) {
-		if (ms % 1000 == 0)
+		if (ms % 1000 < 100)	/* "1s", not "1.0s" */
 			snprintf(buf, len, "%llds", (long long)(ms / 1000));
 		else
 			snprintf(buf, len, "%lld.%llds", (long long)(ms / 1000),

@@ -249,6 +249,49 @@ START_TEST(hmac_rfc4231)
 }
 END_TEST
 
+/*
+ * Standard Webhooks 1.0 (issue 13): the example of the standard's own
+ * test suite, a raw secret as its libraries' format "raw" signs it (both
+ * also checked by node's standardwebhooks package), and the keys.
+ */
+START_TEST(std_sign)
+{
+	char sig[HOOK_STD_SIG_LEN];
+	unsigned char key[64];
+	size_t keylen;
+	const char *body = "{\"test\": 2432232314}";
+
+	ck_assert_int_eq(hook_std_sign("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+	    "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body, strlen(body),
+	    sig, sizeof(sig)), 0);
+	ck_assert_str_eq(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+	ck_assert_int_eq(hook_std_sign("s3cret", "42", 1700000000, "{}", 2, sig,
+	    sizeof(sig)), 0);
+	ck_assert_str_eq(sig, "v1,DRIzV/qSfKCRNl9ueEDPf1VFVNRp9J3UtLUyfqhfvcI=");
+	ck_assert_int_eq(hook_std_sign("s3cret", "42", 1700000000, "{}", 2, sig,
+	    HOOK_STD_SIG_LEN - 1), -1);
+
+	ck_assert_int_eq(hook_std_key("whsec_aGVsbG8=", key, &keylen), 0);
+	ck_assert_int_eq(keylen, 5);
+	ck_assert_int_eq(memcmp(key, "hello", 5), 0);
+	ck_assert_int_eq(hook_std_key("whsec_aGk=", key, &keylen), 0);
+	ck_assert_int_eq(keylen, 2);
+	ck_assert_int_eq(hook_std_key("whsec_aGVs", key, &keylen), 0);
+	ck_assert_int_eq(keylen, 3);
+	/* shorter than the prefix: read no further than the secret */
+	ck_assert_int_eq(hook_std_key("k", key, &keylen), 0);
+	ck_assert_int_eq(keylen, 1);
+	ck_assert_int_eq(hook_std_key("older-secret", key, &keylen), 0);
+	ck_assert_int_eq(keylen, 12);
+	ck_assert_int_eq(memcmp(key, "older-secret", 12), 0);
+	ck_assert_int_eq(hook_std_key("whsec_", key, &keylen), -1);
+	ck_assert_int_eq(hook_std_key("whsec_abc", key, &keylen), -1);
+	ck_assert_int_eq(hook_std_key("whsec_ab=c", key, &keylen), -1);
+	ck_assert_int_eq(hook_std_key("whsec_a===", key, &keylen), -1);
+	ck_assert_int_eq(hook_std_key("whsec_ab c", key, &keylen), -1);
+}
+END_TEST
+
 START_TEST(url_check)
 {
 	static const char *const ok[] = { "http://127.0.0.1:8080/hook",
@@ -697,6 +740,7 @@ hook_suite(void)
 
 	tc = tcase_create("sign_and_text");
 	tcase_add_test(tc, hmac_rfc4231);
+	tcase_add_test(tc, std_sign);
 	tcase_add_test(tc, url_check);
 	tcase_add_test(tc, url_redact);
 	tcase_add_test(tc, summary);

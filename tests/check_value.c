@@ -27,6 +27,11 @@ START_TEST(duration_accepts)
 		{ "30s", 30000 }, { "1.5s", 1500 }, { "5m", 300000 },
 		{ "2h", 7200000 }, { "1.5h", 5400000 }, { "1d", 86400000 },
 		{ "300", 300000 }, { "366d", 366LL * 86400000 },
+		/* compound, as value_fmt_duration prints them */
+		{ "1m30s", 90000 }, { "2h15m", 8100000 },
+		{ "1h0m0.5s", 3600500 }, { "3m12s", 192000 },
+		{ "1d0h", 86400000 }, { "1d1h1m1s1ms", 90061001 },
+		{ "1m500ms", 60500 }, { "1.5h30m", 7200000 },
 	};
 	const char *why;
 	int64_t ms;
@@ -50,6 +55,9 @@ START_TEST(duration_refuses)
 		"5M", "ms", "s", ".", "1.5.2", "1..5", "0x10", "1e3", "1e3s",
 		"inf", "nan", "367d", "10000h", "5ms5", "5mss", "1,5",
 		"99999999999999999999999",
+		/* compound: units largest first, each once, all present */
+		"30s1m", "1m1m", "1m30", "1m 30s", "1m-30s", "1ms1s",
+		"1h.", "2h15", "366d1h", "1mm", "1s1s",
 	};
 	const char *why;
 	int64_t ms;
@@ -382,7 +390,8 @@ START_TEST(fmt_duration)
 		const char	*out;
 	} cases[] = {
 		{ 0, "0s" }, { 1, "1ms" }, { 450, "450ms" }, { 999, "999ms" },
-		{ 1000, "1s" }, { 1500, "1.5s" }, { 1999, "1.9s" },
+		{ 1000, "1s" }, { 1050, "1s" }, { 1500, "1.5s" },
+		{ 1999, "1.9s" },
 		{ 30000, "30s" }, { 59999, "59.9s" }, { 60000, "1m0s" },
 		{ 192000, "3m12s" }, { 192999, "3m12s" },
 		{ 3599999, "59m59s" }, { 3600000, "1h0m" },
@@ -404,26 +413,36 @@ START_TEST(fmt_duration)
 }
 END_TEST
 
-/* What value_fmt_duration prints, value_duration reads back (to the
- * precision printed). */
+/*
+ * What value_fmt_duration prints, value_duration reads back, to the
+ * precision printed: over every millisecond of the first three minutes,
+ * then ever coarser steps up to a year (the longest an option takes).
+ */
 START_TEST(fmt_duration_parses_back)
 {
-	static const int64_t ms[] = { 0, 1, 450, 999, 1000, 1500, 30000,
-	    59000, 192000 };
-	char buf[32];
+	char buf[32], again[32];
 	const char *why;
-	int64_t back;
-	size_t i;
+	int64_t ms, back, step = 1, n = 0;
 
-	for (i = 0; i < sizeof(ms) / sizeof(ms[0]); i++) {
-		value_fmt_duration(ms[i], buf, sizeof(buf));
-		if (strpbrk(buf, "mhd") != NULL && strstr(buf, "ms") == NULL)
-			continue;	/* "3m12s": two units, not one duration */
-		ck_assert_msg(value_duration(buf, &back, &why) == 0, "%s: %s",
-		    buf, why);
-		ck_assert_msg(back == ms[i], "%s: %lld, want %lld", buf,
-		    (long long)back, (long long)ms[i]);
+	for (ms = 0; ms <= 366LL * 86400000; ms += step, n++) {
+		if (ms >= 180000)
+			step = step * 21 / 20 + 7;
+		value_fmt_duration(ms, buf, sizeof(buf));
+		ck_assert_msg(value_duration(buf, &back, &why) == 0,
+		    "%lld ms printed as %s, refused: %s", (long long)ms, buf,
+		    why);
+		ck_assert_msg(back <= ms, "%lld ms printed as %s, read as %lld",
+		    (long long)ms, buf, (long long)back);
+		value_fmt_duration(back, again, sizeof(again));
+		ck_assert_msg(strcmp(buf, again) == 0, "%lld ms printed as %s, "
+		    "read as %lld, printed again as %s", (long long)ms, buf,
+		    (long long)back, again);
 	}
+	ck_assert_int_gt(n, 180000);
+	/* and the very end of the range */
+	value_fmt_duration(366LL * 86400000, buf, sizeof(buf));
+	ck_assert_int_eq(value_duration(buf, &back, &why), 0);
+	ck_assert_int_eq(back, 366LL * 86400000);
 }
 END_TEST
 

@@ -3,8 +3,13 @@
  * form with sysexits codes, option parsing with our own messages, JSON
  * output, and aligned tables.
  */
+#include <sys/ioctl.h>
+
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -164,13 +169,15 @@ abbreviated(int argc, char **argv, const struct option *longopts,
 	return NULL;
 }
 
-int
-cli_options(const struct cmd *cmd, int argc, char **argv,
-    const struct option *longopts,
+/* cli_options, with the one-letter options of shorts ("f", "n:") too. */
+static int
+parse_options(const struct cmd *cmd, int argc, char **argv,
+    const struct option *longopts, const char *shorts,
     int (*fn)(int opt, const char *arg, void *), void *arg,
     int *optind_out, int *dashdash)
 {
 	const char *bad;
+	char optstring[2 * 64 + 4];	/* "+:" and two per option */
 	int opt, rc;
 
 	if ((bad = abbreviated(argc, argv, longopts, dashdash != NULL)) !=
@@ -182,7 +189,9 @@ cli_options(const struct cmd *cmd, int argc, char **argv,
 	optind = 0;	/* glibc: start afresh */
 	/* Options may follow operands, unless "--" matters to the command:
 	 * then they stop at the first operand, as POSIX has it. */
-	while ((opt = getopt_long(argc, argv, dashdash ? "+:" : ":", longopts,
+	snprintf(optstring, sizeof(optstring), "%s%s", dashdash ? "+:" : ":",
+	    shorts);
+	while ((opt = getopt_long(argc, argv, optstring, longopts,
 	    NULL)) != -1) {
 		if (opt == '?') {
 			cli_err(0, "%s: unknown option %s", cmd->cmd_name,
@@ -203,9 +212,19 @@ cli_options(const struct cmd *cmd, int argc, char **argv,
 	return 0;
 }
 
-const struct option cli_json_opts[] = {
-	{ "json", no_argument, NULL, 'j' },
-	{ NULL, 0, NULL, 0 },
+int
+cli_options(const struct cmd *cmd, int argc, char **argv,
+    const struct option *longopts,
+    int (*fn)(int opt, const char *arg, void *), void *arg,
+    int *optind_out, int *dashdash)
+{
+	return parse_options(cmd, argc, argv, longopts, "", fn, arg,
+	    optind_out, dashdash);
+}
+
+const struct cli_opt cli_json_opts[] = {
+	{ "json", 'j', CV_NONE, NULL, NULL, NULL, 0 },
+	{ NULL, 0, CV_NONE, NULL, NULL, NULL, 0 },
 };
 
 int
@@ -318,4 +337,197 @@ table_free(struct table *t)
 		free(t->t_cells[i]);
 	free(t->t_cells);
 	memset(t, 0, sizeof(*t));
+}
+
+/* ---- issue 13: options from the command's table ---- */
+
+#define CLI_OPTS_MAX	64	/* options of one command, at most */
+
+/*
+ * Append the options of list that belong to sub to o[*n] (and their
+ * one-letter forms to shorts, when not NULL); -1 if full.
+ */
+static int
+table_opts(const struct cli_opt *list, const char *sub, struct option *o,
+    size_t *n, size_t max, char *shorts)
+{
+	size_t k;
+
+	for (; list != NULL && list->co_name != NULL; list++) {
+		if ((sub == NULL) != (list->co_sub == NULL) ||
+		    (sub != NULL && strcmp(sub, list->co_sub) != 0))
+			continue;
+		if (*n + 1 >= max)
+			return -1;
+		if (shorts != NULL && list->co_short != 0) {
+			k = strlen(shorts);
+			shorts[k++] = (char)list->co_short;
+			if (list->co_value != CV_NONE)
+				shorts[k++] = ':';
+			shorts[k] = '\0';
+		}
+		o[*n].name = list->co_name;
+		o[*n].has_arg = list->co_value == CV_NONE ? no_argument :
+		    required_argument;
+		o[*n].flag = NULL;
+		o[*n].val = list->co_val;
+		(*n)++;
+	}
+	memset(&o[*n], 0, sizeof(o[*n]));
+	return 0;
+}
+
+int
+cli_longopts(const struct cli_opt *list, const char *sub, struct option *o,
+    size_t max)
+{
+	size_t n = 0;
+
+	if (max == 0 || table_opts(list, sub, o, &n, max, NULL) == -1)
+		return -1;
+	return (int)n;
+}
+
+int
+cli_getopt(const struct cmd *cmd, const char *sub, int argc, char **argv,
+    int (*fn)(int opt, const char *arg, void *), void *arg,
+    int *optind_out, int *dashdash)
+{
+	struct option o[CLI_OPTS_MAX];
+	char shorts[2 * CLI_OPTS_MAX + 1] = "";
+	size_t n = 0;
+
+	if (table_opts(cmd->cmd_opts, sub, o, &n, CLI_OPTS_MAX, shorts) ==
+	    -1 || table_opts(cmd->cmd_shared, sub, o, &n, CLI_OPTS_MAX,
+	    shorts) == -1)
+		return cli_err(EX_SOFTWARE, "%s: too many options",
+		    cmd->cmd_name);
+	return parse_options(cmd, argc, argv, o, shorts, fn, arg, optind_out,
+	    dashdash);
+}
+
+/* ---- issue 13: tables that fit the terminal ---- */
+
+size_t
+cli_term_width(int fd)
+{
+	struct winsize ws;
+	const char *cols;
+	long n;
+
+	if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	if ((cols = getenv("COLUMNS")) != NULL && (n = strtol(cols, NULL,
+	    10)) > 0)
+		return (size_t)n;
+	return 80;
+}
+
+/* Cut s to at most w display columns, the last three of them "...". */
+static void
+cut(char *s, size_t w)
+{
+	size_t cols = 0;
+	char *p;
+
+	if (width(s) <= w || w < 3)
+		return;
+	for (p = s; *p; p++) {
+		if (((unsigned char)*p & 0xc0) != 0x80 && cols++ == w - 3)
+			break;
+	}
+	strcpy(p, "...");
+}
+
+void
+table_fit(struct table *t, size_t col, size_t width_max)
+{
+	size_t r, c, w, others = 0, room;
+
+	if (col >= t->t_ncols)
+		return;
+	for (c = 0; c < t->t_ncols; c++) {
+		if (c == col)
+			continue;
+		for (r = 0, w = 0; r < t->t_nrows; r++)
+			if (t->t_cells[r * t->t_ncols + c] != NULL &&
+			    width(t->t_cells[r * t->t_ncols + c]) > w)
+				w = width(t->t_cells[r * t->t_ncols + c]);
+		/* every column but the last is followed by two blanks */
+		others += w + (c + 1 < t->t_ncols ? 2 : 0);
+	}
+	if (col + 1 < t->t_ncols)
+		others += 2;
+	room = width_max > others + TABLE_MIN_CUT ? width_max - others :
+	    TABLE_MIN_CUT;
+	for (r = 0; r < t->t_nrows; r++)
+		if (t->t_cells[r * t->t_ncols + col] != NULL)
+			cut(t->t_cells[r * t->t_ncols + col], room);
+}
+
+/* ---- issue 13: following the database ---- */
+
+/* The signal plumbing of cli_follow: set by SIGINT and SIGTERM. */
+static volatile sig_atomic_t follow_stop;
+
+static void
+follow_signal(int sig)
+{
+	(void)sig;
+	follow_stop = 1;
+}
+
+/* Flush stdout: 0, 1 if its reader went away, or the exit code. */
+static int
+follow_flush(void)
+{
+	int fd;
+
+	if (fflush(stdout) != EOF && !ferror(stdout))
+		return 0;
+	if (errno != EPIPE)
+		return cli_err(EX_IOERR, "stdout: %s", strerror(errno));
+	/* Nobody reads any more (| head): a clean end, nothing to say. */
+	if ((fd = open("/dev/null", O_WRONLY | O_CLOEXEC)) != -1) {
+		dup2(fd, STDOUT_FILENO);
+		close(fd);
+	}
+	clearerr(stdout);
+	return 1;
+}
+
+int
+cli_follow(struct cli *cli, int (*fn)(struct cli *, void *), void *arg)
+{
+	struct sigaction sa;
+	struct timespec ts;
+	int64_t seen, now;
+	int rc;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = follow_signal;
+	sigemptyset(&sa.sa_mask);
+	/* no SA_RESTART: the nap below ends at once */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* Before the first call: a commit during it is looked at again. */
+	if ((rc = db_data_version(&cli->c_db, &seen)) != DB_OK)
+		return cli_dberr(cli, rc);
+	for (;;) {
+		if ((rc = fn(cli, arg)) != 0)
+			return rc;
+		if ((rc = follow_flush()) != 0)
+			return rc == 1 ? 0 : rc;
+		do {
+			ts.tv_sec = 0;
+			ts.tv_nsec = CLI_FOLLOW_MS * 1000000L;
+			nanosleep(&ts, NULL);
+			if (follow_stop)
+				return 0;
+			if ((rc = db_data_version(&cli->c_db, &now)) != DB_OK)
+				return cli_dberr(cli, rc);
+		} while (now == seen);
+		seen = now;
+	}
 }

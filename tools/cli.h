@@ -22,6 +22,73 @@ struct cli {
 };
 
 
+/*
+ * ---- Option tables (issue 13: one source for parsing, help, completion
+ * and the man page's test). ----
+ * What an option's value, or a command's operands, are: what completion
+ * offers there.
+ */
+enum cli_value {
+	CV_NONE,	/* a flag (an option); no operands (a command) */
+	CV_TEXT,	/* anything: nothing to offer */
+	CV_VM,		/* a defined VM's name */
+	CV_FILE,	/* a file */
+	CV_DIR,		/* a directory */
+	CV_USER,	/* a user name */
+	CV_SIGNAL,	/* a signal name */
+	CV_WORDS,	/* one of co_words / cmd_words */
+	CV_COMMAND,	/* a vmsched command (help) */
+	CV_EVENTS,	/* a list of event names (webhook --events) */
+	CV_PROGRAM,	/* a program to run (after add's "--") */
+};
+
+/* One long option of a command; tables end with a NULL co_name. */
+struct cli_opt {
+	const char	*co_name;	/* without the leading "--" */
+	int		 co_val;	/* what the handler is called with */
+	enum cli_value	 co_value;	/* CV_NONE: takes no value */
+	const char	*co_meta;	/* its value in help: "N", "DURATION" */
+	const char	*co_words;	/* CV_WORDS: values, blank-separated */
+	const char	*co_sub;	/* only after this subcommand; NULL: the
+					   command itself */
+	int		 co_short;	/* its one-letter form ('f': -f), or 0;
+					   co_val must then be the same */
+};
+/* The global options (before the command); main.c. */
+extern const struct cli_opt cli_global_opts[];
+/*
+ * Fill o (room for max, including the terminating zero entry) with the
+ * options of list whose co_sub is sub, as getopt_long takes them. The
+ * count, or -1 if they do not fit.
+ */
+int	 cli_longopts(const struct cli_opt *list, const char *sub,
+	    struct option *o, size_t max);
+
+/* complete.c: what shell completion offers at the cursor. */
+struct compl {
+	enum cli_value	 cp_what;	/* CV_NONE: nothing to offer */
+	int		 cp_options;	/* offer options (of cp_cmd, else the
+					   global ones) */
+	const struct cmd *cp_cmd;	/* the command typed, or NULL */
+	const char	*cp_sub;	/* its subcommand, or NULL */
+	const char	*cp_words;	/* CV_WORDS: the values */
+	const char	*cp_prefix;	/* the word as typed so far */
+	const char	*cp_db;		/* --db PATH as typed, or NULL */
+	char *const	*cp_typed;	/* the words after the command */
+	int		 cp_ntyped;	/* ... up to the cursor */
+	int		 cp_noperands;	/* operands among them */
+};
+/*
+ * What belongs at words[cword] of the command line words[0..n) (words[0]
+ * is "vmsched"; cword may be n, a word not typed yet). Fills *cp, whose
+ * pointers point into words and the command table.
+ */
+void	 complete_at(char *const *words, int n, int cword, struct compl *cp);
+/* The option of cmd (NULL: a global one) that word ("--name[=v]") is. */
+const struct cli_opt *complete_find_opt(const struct cmd *cmd,
+	    const char *sub, const char *word);
+/* ---- end of option tables ---- */
+
 /* One command: an entry of the table in main.c. */
 struct cmd {
 	const char	*cmd_name;
@@ -31,6 +98,12 @@ struct cmd {
 	int		 cmd_max;	/* ... and at most; -1: no limit */
 	int		(*cmd_fn)(struct cli *, const struct cmd *, int,
 			    char **);
+	/* issue 13: what help and completion read; NULL/0 when none */
+	const struct cli_opt *cmd_opts;	/* its own options */
+	const struct cli_opt *cmd_shared; /* ... and a list it shares */
+	enum cli_value	 cmd_operand;	/* what its operands are */
+	const char	*cmd_words;	/* CV_WORDS: subcommands, blank-sep. */
+	int		 cmd_hidden;	/* not in help: for scripts */
 };
 
 extern const struct cmd cmd_add, cmd_set, cmd_remove, cmd_list, cmd_show,
@@ -38,10 +111,13 @@ extern const struct cmd cmd_add, cmd_set, cmd_remove, cmd_list, cmd_show,
     cmd_start, cmd_stop, cmd_suspend, cmd_restart, cmd_reset, cmd_status, cmd_vmx_check,
     cmd_import_launchd, cmd_export_launchd, cmd_export_systemd;
 extern const struct cmd cmd_webhook, cmd_events;
+extern const struct cmd cmd_complete, cmd_completion, cmd_metrics; /* #13 */
 
 /* main.c */
 /* Every command, in the order help lists them; NULL-terminated. */
 extern const struct cmd *const cmd_table[];
+/* The command called name exactly (no prefixes), or NULL. */
+const struct cmd *cmd_find(const char *name);
 
 /* cli.c */
 /* Print "vmsched: <fmt>" to stderr and return code. */
@@ -74,8 +150,16 @@ int	 cli_options(const struct cmd *cmd, int argc, char **argv,
 	    const struct option *longopts,
 	    int (*fn)(int opt, const char *arg, void *), void *arg,
 	    int *optind_out, int *dashdash);
-/* The --json option of read commands, and its cli_options handler. */
-extern const struct option cli_json_opts[];
+/*
+ * cli_options with the command's own table (cmd_opts, then cmd_shared),
+ * the options whose co_sub is sub (NULL: the command's own, outside any
+ * subcommand). EX_SOFTWARE if the table is too long for it.
+ */
+int	 cli_getopt(const struct cmd *cmd, const char *sub, int argc,
+	    char **argv, int (*fn)(int opt, const char *arg, void *),
+	    void *arg, int *optind_out, int *dashdash);
+/* The --json option of read commands, and its cli_getopt handler. */
+extern const struct cli_opt cli_json_opts[];
 int	 cli_json_opt(int opt, const char *arg, void *cli);
 /* Check the operand count against the table; EX_USAGE with usage if not. */
 int	 cli_nargs(const struct cmd *cmd, int n);
@@ -94,6 +178,26 @@ int	 table_init(struct table *t, size_t ncols, const char *const *heads);
 int	 table_add(struct table *t, const char *const *cells);
 void	 table_print(struct table *t, FILE *fp);
 void	 table_free(struct table *t);
+/*
+ * issue 13: cut the cells of column col (ending them with "...") so that
+ * table_print's lines are at most width columns; no cell is cut below
+ * TABLE_MIN_CUT columns. The other columns stay whole.
+ */
+#define TABLE_MIN_CUT	16
+void	 table_fit(struct table *t, size_t col, size_t width);
+/* The width of the terminal on fd (ioctl, else $COLUMNS, else 80). */
+size_t	 cli_term_width(int fd);
+/*
+ * issue 13, log -f and events -f: call fn(cli, arg) once, then again each
+ * time another connection has committed to the database (PRAGMA
+ * data_version, looked at every CLI_FOLLOW_MS), flushing stdout after
+ * each call. Returns 0 on SIGINT, SIGTERM or once stdout's reader has
+ * gone (EPIPE: stdout then goes to /dev/null, so nothing more fails); or
+ * fn's nonzero return, or the exit code of a failure, printed.
+ */
+#define CLI_FOLLOW_MS	250
+int	 cli_follow(struct cli *cli, int (*fn)(struct cli *, void *),
+	    void *arg);
 
 /* cmd-ctl.c */
 /*
@@ -103,9 +207,26 @@ void	 table_free(struct table *t);
  */
 int	 ctl_request(struct cli *cli, const char *what, char *const *names,
 	    int n, int wait, int64_t timeout_ms);
+/* issue 13: add/enable --start, and what they say without it. */
+#define CTL_TIMEOUT_MS	90000	/* how long start & co. wait by default */
+/*
+ * When a daemon runs and the VM name is stopped (or disabled, suspended,
+ * failed), so that it will not start by itself: say on one line how to
+ * start it, for what ("add", "enable"), which has --start.
+ */
+void	 ctl_hint_start(struct cli *cli, const char *what, const char *name);
+/* Whether a daemon runs on the database; if not, say so for what. */
+int	 ctl_daemon_running(struct cli *cli, const char *what);
+
+/* cmd-log.c */
+/*
+ * A run row of the history in words, into buf: "run pid 4242 exited 1
+ * after 3s; on-failure: ..., failures 3, restart in 4s".
+ */
+void	 log_describe_run(const struct db_log_row *r, char *buf, size_t len);
 
 /* vmopts.c: the options of add and set. */
-extern const struct option vmopts_long[];
+extern const struct cli_opt vmopts_opts[];
 struct vmopts;
 /* New, empty option list; NULL on ENOMEM. */
 struct vmopts	*vmopts_new(void);

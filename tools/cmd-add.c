@@ -2,15 +2,42 @@
  * cmd-add.c: vmsched add NAME [OPTIONS] -- CMD [ARG...] defines a VM.
  * Every value is checked before the database is opened; the store then
  * refuses a duplicate name or an unknown --after in the same transaction
- * that would write the definition and its vm.defined event.
+ * that would write the definition and its vm.defined event. A running
+ * daemon starts a new VM only when asked: --start asks (and waits as
+ * `start` does); without it, add says in one line how to.
  */
 #include <string.h>
 
 #include "cli.h"
 
+enum { O_START = 'S' };
+
+static const struct cli_opt add_opts[] = {
+	{ "start", O_START, CV_NONE, NULL, NULL, NULL, 0 },
+	{ NULL, 0, CV_NONE, NULL, NULL, NULL, 0 },
+};
+
+struct add_args {
+	struct vmopts	*aa_vo;
+	int		 aa_start;	/* --start */
+};
+
+static int
+add_opt(int opt, const char *arg, void *p)
+{
+	struct add_args *aa = p;
+
+	if (opt == O_START) {
+		aa->aa_start = 1;
+		return 0;
+	}
+	return vmopts_take(opt, arg, aa->aa_vo);
+}
+
 static int
 add(struct cli *cli, const struct cmd *self, int argc, char **argv)
 {
+	struct add_args aa = { NULL, 0 };
 	struct vmopts *vo;
 	struct vm_def vd;
 	const char *name, *why;
@@ -24,11 +51,11 @@ add(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	name = argv[1];
 	if (value_name(name, &why) == -1)
 		return cli_err(EX_USAGE, "add: name '%s': %s", name, why);
-	if ((vo = vmopts_new()) == NULL)
+	if ((vo = aa.aa_vo = vmopts_new()) == NULL)
 		return cli_err(EX_OSERR, "out of memory");
 	vm_def_init(&vd);
-	rc = cli_options(self, argc - 1, argv + 1, vmopts_long, vmopts_take,
-	    vo, &first, &dashdash);
+	rc = cli_getopt(self, NULL, argc - 1, argv + 1, add_opt, &aa,
+	    &first, &dashdash);
 	if (rc != 0)
 		goto done;
 	if (!dashdash) {
@@ -48,10 +75,18 @@ add(struct cli *cli, const struct cmd *self, int argc, char **argv)
 		    err);
 		goto done;
 	}
+	if (aa.aa_start && !ctl_daemon_running(cli, "add")) {
+		rc = EX_UNAVAILABLE;
+		goto done;
+	}
 	if ((rc = cli_open(cli)) != 0)
 		goto done;
 	if ((rc = db_vm_add(&cli->c_db, &vd, cli->c_uid)) != DB_OK)
 		rc = cli_dberr(cli, rc);
+	else if (aa.aa_start)
+		rc = ctl_request(cli, "start", argv + 1, 1, 1, CTL_TIMEOUT_MS);
+	else
+		ctl_hint_start(cli, "add", name);
 done:
 	vm_def_free(&vd);
 	vmopts_free(vo);
@@ -59,6 +94,7 @@ done:
 }
 
 const struct cmd cmd_add = {
-	"add", "NAME [OPTIONS] -- CMD [ARG...]", "define a VM",
-	1, -1, add,
+	"add", "NAME [OPTIONS] [--start] -- CMD [ARG...]", "define a VM",
+	1, 1, add, .cmd_opts = add_opts, .cmd_shared = vmopts_opts,
+	.cmd_operand = CV_TEXT,
 };

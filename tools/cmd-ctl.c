@@ -70,6 +70,13 @@ nap(void)
 		;
 }
 
+static void
+no_daemon(struct cli *cli, const char *what)
+{
+	cli_err(0, "%s: no daemon is running on %s (start it with `vmsched "
+	    "daemon`, or through launchd/systemd)", what, cli->c_dbpath);
+}
+
 /* The pid of the daemon that holds the database, else 0 after an error. */
 static long
 daemon_pid(struct cli *cli, const char *what)
@@ -77,12 +84,39 @@ daemon_pid(struct cli *cli, const char *what)
 	long pid;
 
 	if ((pid = sched_lock_holder(cli->c_dbpath)) <= 0) {
-		cli_err(0, "%s: no daemon is running on %s (start it with "
-		    "`vmsched daemon`, or through launchd/systemd)", what,
-		    cli->c_dbpath);
+		no_daemon(cli, what);
 		return 0;
 	}
 	return pid;
+}
+
+int
+ctl_daemon_running(struct cli *cli, const char *what)
+{
+	if (sched_lock_held(cli->c_dbpath))
+		return 1;
+	no_daemon(cli, what);
+	return 0;
+}
+
+void
+ctl_hint_start(struct cli *cli, const char *what, const char *name)
+{
+	static const char *const idle[] = { "stopped", "disabled",
+	    "suspended", "failed" };
+	struct db_state st;
+	size_t i;
+
+	if (!sched_lock_held(cli->c_dbpath) ||
+	    db_vm_state(&cli->c_db, name, &st) != DB_OK)
+		return;
+	for (i = 0; i < sizeof(idle) / sizeof(idle[0]); i++)
+		if (strcmp(st.st_state, idle[i]) == 0)
+			break;
+	if (i < sizeof(idle) / sizeof(idle[0]))
+		cli_err(0, "%s: %s is %s; start it now with `vmsched start "
+		    "%s` (or %s --start)", what, name, st.st_state, name,
+		    what);
 }
 
 static const struct ctl *
@@ -191,16 +225,11 @@ done:
 static int
 ctl_run(struct cli *cli, const struct cmd *self, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "no-wait", no_argument, NULL, 'n' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct ctl_args ca = { 1, 90000 };
+	struct ctl_args ca = { 1, CTL_TIMEOUT_MS };
 	const char *why;
 	int rc, first, i;
 
-	if ((rc = cli_options(self, argc, argv, opts, ctl_opt, &ca, &first,
+	if ((rc = cli_getopt(self, NULL, argc, argv, ctl_opt, &ca, &first,
 	    NULL)) != 0 || (rc = cli_nargs(self, argc - first)) != 0)
 		return rc;
 	for (i = first; i < argc; i++)
@@ -215,22 +244,30 @@ ctl_run(struct cli *cli, const struct cmd *self, int argc, char **argv)
 
 #define CTL_ARGS	"NAME... [--no-wait] [--timeout DURATION]"
 
+static const struct cli_opt ctl_opts[] = {
+	{ "no-wait", 'n', CV_NONE, NULL, NULL, NULL, 0 },
+	{ "timeout", 't', CV_TEXT, "DURATION", NULL, NULL, 0 },
+	{ NULL, 0, CV_NONE, NULL, NULL, NULL, 0 },
+};
+#define CTL_TABLE	.cmd_opts = ctl_opts, .cmd_operand = CV_VM
+
 const struct cmd cmd_start = {
 	"start", CTL_ARGS, "start VMs (a failed one too) and wait until up",
-	1, -1, ctl_run,
+	1, -1, ctl_run, CTL_TABLE,
 };
 const struct cmd cmd_stop = {
 	"stop", CTL_ARGS, "stop VMs (stop signal, then SIGKILL after the "
-	"stop timeout) and wait", 1, -1, ctl_run,
+	"stop timeout) and wait", 1, -1, ctl_run, CTL_TABLE,
 };
 const struct cmd cmd_suspend = {
 	"suspend", CTL_ARGS, "send VMs their suspend signal; they stay down "
-	"until start", 1, -1, ctl_run,
+	"until start", 1, -1, ctl_run, CTL_TABLE,
 };
 const struct cmd cmd_restart = {
 	"restart", CTL_ARGS, "stop VMs and start them again", 1, -1, ctl_run,
+	CTL_TABLE,
 };
 const struct cmd cmd_reset = {
 	"reset", CTL_ARGS, "clear a failed VM's failure count so it starts "
-	"again", 1, -1, ctl_run,
+	"again", 1, -1, ctl_run, CTL_TABLE,
 };

@@ -2,7 +2,8 @@
  * cmd-daemon.c: vmsched daemon runs the scheduler in the foreground: what
  * launchd or systemd starts at boot. It logs to stderr (or syslog), holds
  * the database's lock, and exits 0 once SIGTERM has stopped every VM; 75 if
- * another daemon holds the database.
+ * another daemon holds the database. With --metrics-textfile PATH it keeps
+ * `vmsched metrics`'s text in PATH for node_exporter (sched/metrics.c).
  */
 #include <errno.h>
 #include <limits.h>
@@ -46,6 +47,12 @@ daemon_opt(int opt, const char *arg, void *p)
 	case 's':
 		da->da_syslog = 1;
 		break;
+	case 'm':
+		if (arg[0] != '/')
+			return cli_err(EX_USAGE, "--metrics-textfile %s: must "
+			    "be an absolute path", arg);
+		da->da_opts.so_metrics_path = arg;
+		break;
 	}
 	return 0;
 }
@@ -53,13 +60,6 @@ daemon_opt(int opt, const char *arg, void *p)
 static int
 daemon_cmd(struct cli *cli, const struct cmd *self, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "max-restart-rate", required_argument, NULL, 'r' },
-		{ "restart-burst", required_argument, NULL, 'b' },
-		{ "max-parallel-starts", required_argument, NULL, 'p' },
-		{ "syslog", no_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct daemon_args da = {
 		.da_opts = {
 			.so_restart_rate = 20,
@@ -75,7 +75,7 @@ daemon_cmd(struct cli *cli, const struct cmd *self, int argc, char **argv)
 		return cli_err(EX_OSERR, "daemon: cannot find its own "
 		    "binary: %s", strerror(errno));
 	da.da_opts.so_self = self_path;
-	if ((rc = cli_options(self, argc, argv, opts, daemon_opt, &da, &first,
+	if ((rc = cli_getopt(self, NULL, argc, argv, daemon_opt, &da, &first,
 	    NULL)) != 0 || (rc = cli_nargs(self, argc - first)) != 0)
 		return rc;
 	da.da_opts.so_dbpath = cli->c_dbpath;
@@ -90,9 +90,18 @@ daemon_cmd(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	}
 }
 
+static const struct cli_opt daemon_opts[] = {
+	{ "max-parallel-starts", 'p', CV_TEXT, "N", NULL, NULL, 0 },
+	{ "max-restart-rate", 'r', CV_TEXT, "N", NULL, NULL, 0 },
+	{ "restart-burst", 'b', CV_TEXT, "N", NULL, NULL, 0 },
+	{ "syslog", 's', CV_NONE, NULL, NULL, NULL, 0 },
+	{ "metrics-textfile", 'm', CV_FILE, "PATH", NULL, NULL, 0 },
+	{ NULL, 0, CV_NONE, NULL, NULL, NULL, 0 },
+};
+
 const struct cmd cmd_daemon = {
 	"daemon", "[--max-parallel-starts N] [--max-restart-rate N] "
-	"[--restart-burst N] [--syslog]",
+	"[--restart-burst N] [--syslog] [--metrics-textfile PATH]",
 	"run the scheduler in the foreground (what launchd/systemd start)",
-	0, 0, daemon_cmd,
+	0, 0, daemon_cmd, .cmd_opts = daemon_opts,
 };

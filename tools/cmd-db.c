@@ -64,14 +64,10 @@ prune_opt(int opt, const char *arg, void *days)
 static int
 db_prune_cmd(struct cli *cli, const struct cmd *self, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "older-than", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
-	};
 	long days = -1, runs, events;
 	int rc, first;
 
-	if ((rc = cli_options(self, argc, argv, opts, prune_opt, &days,
+	if ((rc = cli_getopt(self, "prune", argc, argv, prune_opt, &days,
 	    &first, NULL)) != 0)
 		return rc;
 	if (days < 0 || first != argc) {
@@ -108,8 +104,14 @@ db_cmd(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	return cli_usage(self);
 }
 
+static const struct cli_opt db_opts[] = {
+	{ "older-than", 'o', CV_TEXT, "DAYS", NULL, "prune", 0 },
+	{ NULL, 0, CV_NONE, NULL, NULL, NULL, 0 },
+};
+
 const struct cmd cmd_db = {
 	"db", "migrate | check | prune --older-than DAYS",
 	"maintain the database: schema, integrity, old history",
-	1, 2, db_cmd,
+	1, 2, db_cmd, .cmd_opts = db_opts, .cmd_operand = CV_WORDS,
+	.cmd_words = "migrate check prune",
 };

@@ -5,6 +5,8 @@
  * very binary, by its absolute path, on this database, and give the daemon
  * time to stop every VM before the service manager kills it: the sum of
  * the VMs' stop timeouts plus a margin, or no limit when a VM has none.
+ * export-systemd --exe PATH --no-db is the unit `make install` installs:
+ * the installed binary, the daemon's default database, no database read.
  */
 #include <errno.h>
 #include <limits.h>
@@ -70,7 +72,7 @@ printable(const char *opt, const char *s)
 	return 0;
 }
 
-enum { O_LABEL = 256, O_USER };
+enum { O_LABEL = 256, O_USER, O_EXE, O_NO_DB };
 
 struct export_opts {
 	const char	*eo_label;
@@ -97,11 +99,6 @@ static int
 export_launchd(struct cli *cli, const struct cmd *self, int argc,
     char **argv)
 {
-	static const struct option longopts[] = {
-		{ "label", required_argument, NULL, O_LABEL },
-		{ "user", required_argument, NULL, O_USER },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct export_opts eo = { DEFAULT_LABEL, NULL };
 	struct launchd_daemon ld;
 	const char *args[5];
@@ -109,7 +106,7 @@ export_launchd(struct cli *cli, const struct cmd *self, int argc,
 	int64_t stop_s, count, sum_ms;
 	int rc, first;
 
-	if ((rc = cli_options(self, argc, argv, longopts, export_opt, &eo,
+	if ((rc = cli_getopt(self, NULL, argc, argv, export_opt, &eo,
 	    &first, NULL)) != 0 ||
 	    (rc = no_operands(self, argc, argv, first)) != 0 ||
 	    (rc = prepare(cli, exe, dbpath, &stop_s, &count, &sum_ms)) != 0)
@@ -169,26 +166,61 @@ unit_word(const char *s, char *buf, size_t len)
 	return 0;
 }
 
+/* export-systemd's options. */
+struct systemd_opts {
+	const char	*so_exe;	/* --exe: the program to run */
+	int		 so_no_db;	/* --no-db: read no database */
+};
+
+static int
+systemd_opt(int opt, const char *arg, void *p)
+{
+	struct systemd_opts *so = p;
+
+	if (opt == O_EXE) {
+		if (arg[0] != '/')
+			return cli_err(EX_USAGE, "export-systemd: --exe %s: "
+			    "must be an absolute path", arg);
+		so->so_exe = arg;
+	} else if (opt == O_NO_DB)
+		so->so_no_db = 1;
+	return 0;
+}
+
 static int
 export_systemd(struct cli *cli, const struct cmd *self, int argc,
     char **argv)
 {
+	struct systemd_opts so = { NULL, 0 };
 	char exe[PATH_MAX], dbpath[PATH_MAX], qexe[PATH_MAX * 2 + 3],
-	    qdb[PATH_MAX * 2 + 3], stop[32], sum[32];
-	int64_t stop_s, count, sum_ms;
+	    qdb[PATH_MAX * 2 + 3 + 6] = "", stop[32], sum[32];
+	int64_t stop_s = 0, count = 0, sum_ms = 0;
 	int rc, first;
 
-	if ((rc = cli_options(self, argc, argv, NULL, NULL, NULL, &first,
+	if ((rc = cli_getopt(self, NULL, argc, argv, systemd_opt, &so, &first,
 	    NULL)) != 0 ||
-	    (rc = no_operands(self, argc, argv, first)) != 0 ||
-	    (rc = prepare(cli, exe, dbpath, &stop_s, &count, &sum_ms)) != 0)
+	    (rc = no_operands(self, argc, argv, first)) != 0)
 		return rc;
+	if (so.so_no_db) {
+		/* For packages and make install: no database yet. */
+		if (cli_self_path(exe, sizeof(exe)) == -1)
+			return cli_err(EX_OSERR, "cannot find this vmsched's "
+			    "own path: %s", strerror(errno));
+	} else if ((rc = prepare(cli, exe, dbpath, &stop_s, &count,
+	    &sum_ms)) != 0)
+		return rc;
+	if (so.so_exe != NULL)
+		snprintf(exe, sizeof(exe), "%s", so.so_exe);
 	if (unit_word(exe, qexe, sizeof(qexe)) == -1)
 		return cli_err(EX_SOFTWARE, "%s: cannot be written in a unit "
 		    "file", exe);
-	if (unit_word(dbpath, qdb, sizeof(qdb)) == -1)
-		return cli_err(EX_DATAERR, "%s: cannot be written in a unit "
-		    "file", dbpath);
+	if (!so.so_no_db) {
+		memcpy(qdb, "--db ", 5);
+		if (unit_word(dbpath, qdb + 5, sizeof(qdb) - 6) == -1)
+			return cli_err(EX_DATAERR, "%s: cannot be written in "
+			    "a unit file", dbpath);
+		strcat(qdb, " ");
+	}
 	if (stop_s == 0)
 		snprintf(stop, sizeof(stop), "infinity");
 	else
@@ -199,7 +231,13 @@ export_systemd(struct cli *cli, const struct cmd *self, int argc,
 	    "/etc/systemd/system/vmsched.service\n"
 	    "#          systemctl daemon-reload && systemctl enable --now "
 	    "vmsched\n");
-	if (stop_s == 0)
+	if (so.so_no_db)
+		printf("# The daemon's own database (as root: "
+		    "/var/lib/vmsched/vmsched.db).\n"
+		    "# TimeoutStopSec: the VMs are not known yet; the daemon "
+		    "bounds each VM's stop\n# itself (--stop-timeout). Run "
+		    "export-systemd once VMs are defined for a bound.\n");
+	else if (stop_s == 0)
 		printf("# TimeoutStopSec: a VM has no stop timeout (never "
 		    "SIGKILL), so neither has the daemon.\n");
 	else
@@ -217,7 +255,7 @@ export_systemd(struct cli *cli, const struct cmd *self, int argc,
 	    "\n"
 	    "[Service]\n"
 	    "Type=simple\n"
-	    "ExecStart=%s --db %s daemon\n"
+	    "ExecStart=%s %sdaemon\n"
 	    "Restart=on-failure\n"
 	    "# Stopping the unit signals only the daemon, which stops the "
 	    "VMs in order.\n"
@@ -229,14 +267,26 @@ export_systemd(struct cli *cli, const struct cmd *self, int argc,
 	return 0;
 }
 
+static const struct cli_opt export_launchd_opts[] = {
+	{ "label", O_LABEL, CV_TEXT, "L", NULL, NULL, 0 },
+	{ "user", O_USER, CV_USER, "U", NULL, NULL, 0 },
+	{ NULL, 0, CV_NONE, NULL, NULL, NULL, 0 },
+};
+
 const struct cmd cmd_export_launchd = {
 	"export-launchd", "[--label L] [--user U]",
 	"print a LaunchDaemon plist that runs vmsched daemon at boot",
-	0, 0, export_launchd,
+	0, 0, export_launchd, .cmd_opts = export_launchd_opts,
+};
+
+static const struct cli_opt export_systemd_opts[] = {
+	{ "exe", O_EXE, CV_FILE, "PATH", NULL, NULL, 0 },
+	{ "no-db", O_NO_DB, CV_NONE, NULL, NULL, NULL, 0 },
+	{ NULL, 0, CV_NONE, NULL, NULL, NULL, 0 },
 };
 
 const struct cmd cmd_export_systemd = {
-	"export-systemd", "",
+	"export-systemd", "[--exe PATH] [--no-db]",
 	"print a systemd unit that runs vmsched daemon at boot",
-	0, 0, export_systemd,
+	0, 0, export_systemd, .cmd_opts = export_systemd_opts,
 };

@@ -18,10 +18,10 @@
 
 enum { O_DRY_RUN = 256, O_REPLACE };
 
-static const struct option import_long[] = {
-	{ "dry-run", no_argument, NULL, O_DRY_RUN },
-	{ "replace", no_argument, NULL, O_REPLACE },
-	{ NULL, 0, NULL, 0 },
+static const struct cli_opt import_opts[] = {
+	{ "dry-run", O_DRY_RUN, CV_NONE, NULL, NULL, NULL, 0 },
+	{ "replace", O_REPLACE, CV_NONE, NULL, NULL, NULL, 0 },
+	{ NULL, 0, CV_NONE, NULL, NULL, NULL, 0 },
 };
 
 struct import_opts {
@@ -273,7 +273,7 @@ import_launchd(struct cli *cli, const struct cmd *self, int argc,
 	if ((files = calloc((size_t)argc, sizeof(*files))) == NULL)
 		return cli_err(EX_OSERR, "%s", strerror(errno));
 	for (pos = 0;;) {
-		if ((rc = cli_options(self, argc - pos, argv + pos, import_long,
+		if ((rc = cli_getopt(self, NULL, argc - pos, argv + pos,
 		    import_opt, &io, &first, &dashdash)) != 0)
 			goto done;
 		pos += first;
@@ -367,5 +367,6 @@ done:
 const struct cmd cmd_import_launchd = {
 	"import-launchd", "FILE... [--dry-run] [--replace]",
 	"turn launchd plists (XML or binary) into definitions",
-	1, -1, import_launchd,
+	1, -1, import_launchd, .cmd_opts = import_opts,
+	.cmd_operand = CV_FILE,
 };

@@ -1,8 +1,11 @@
 /*
  * cmd-list.c: vmsched list prints one row per VM: name, boot order, restart
- * policy, state, pid, restarts, last exit and uptime; --json an array.
+ * policy, state, pid, restarts, last exit and uptime; --json an array. On
+ * a terminal, what a waiting or blocked VM waits for is cut to the
+ * terminal's width (show has it all); into a pipe or a file, nothing is.
  */
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -29,7 +32,7 @@ static int
 list_row(const struct db_vm_row *r, void *arg)
 {
 	struct table *t = arg;
-	char order[16], pid[16], restarts[16], last[64], up[32], state[160];
+	char order[16], pid[16], restarts[16], last[64], up[32], state[8192];
 	const char *cells[8];
 
 	snprintf(order, sizeof(order), "%d", r->vr_order);
@@ -74,7 +77,7 @@ list(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	struct table t;
 	int rc, first, one = 1;
 
-	if ((rc = cli_options(self, argc, argv, cli_json_opts, cli_json_opt, cli, &first,
+	if ((rc = cli_getopt(self, NULL, argc, argv, cli_json_opt, cli, &first,
 	    NULL)) != 0 || (rc = cli_nargs(self, argc - first)) != 0 ||
 	    (rc = cli_open(cli)) != 0)
 		return rc;
@@ -88,6 +91,8 @@ list(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	if (table_init(&t, 8, heads) == -1)
 		return cli_err(EX_OSERR, "out of memory");
 	rc = db_list(&cli->c_db, NULL, 0, list_row, &t);
+	if (rc == DB_OK && isatty(STDOUT_FILENO))
+		table_fit(&t, 3, cli_term_width(STDOUT_FILENO));
 	if (rc == DB_OK)
 		table_print(&t, stdout);
 	table_free(&t);
@@ -96,5 +101,5 @@ list(struct cli *cli, const struct cmd *self, int argc, char **argv)
 
 const struct cmd cmd_list = {
 	"list", "[--json]", "one row per VM: state, pid, restarts, last exit",
-	0, 0, list,
+	0, 0, list, .cmd_opts = cli_json_opts,
 };

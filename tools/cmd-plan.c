@@ -93,7 +93,7 @@ plan(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	struct db_graph g;
 	int *wave = NULL, rc, first, nwaves, last;
 
-	if ((rc = cli_options(self, argc, argv, cli_json_opts, cli_json_opt,
+	if ((rc = cli_getopt(self, NULL, argc, argv, cli_json_opt,
 	    cli, &first, NULL)) != 0 ||
 	    (rc = cli_nargs(self, argc - first)) != 0 ||
 	    (rc = cli_open(cli)) != 0)
@@ -129,5 +129,5 @@ done:
 const struct cmd cmd_plan = {
 	"plan", "[--json]",
 	"the boot sequence the daemon would follow, in waves",
-	0, 0, plan,
+	0, 0, plan, .cmd_opts = cli_json_opts,
 };

@@ -19,7 +19,7 @@ probe(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	int rc, first, status;
 
 	(void)cli;
-	if ((rc = cli_options(self, argc, argv, NULL, NULL, NULL, &first,
+	if ((rc = cli_getopt(self, NULL, argc, argv, NULL, NULL, &first,
 	    NULL)) != 0 || (rc = cli_nargs(self, argc - first)) != 0)
 		return rc;
 	if (strcmp(argv[first], "path") == 0)
@@ -42,5 +42,5 @@ probe(struct cli *cli, const struct cmd *self, int argc, char **argv)
 const struct cmd cmd_probe = {
 	"probe", "path|tcp|cmd ARG",
 	"check a start gate as the daemon does (exit 0: open)",
-	2, 2, probe,
+	2, 2, probe, .cmd_operand = CV_WORDS, .cmd_words = "path tcp cmd",
 };

@@ -23,14 +23,10 @@ remove_opt(int opt, const char *arg, void *force)
 static int
 remove_vm(struct cli *cli, const struct cmd *self, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "force", no_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int rc, first, force = 0;
 	long pid;
 
-	if ((rc = cli_options(self, argc, argv, opts, remove_opt, &force,
+	if ((rc = cli_getopt(self, NULL, argc, argv, remove_opt, &force,
 	    &first, NULL)) != 0 || (rc = cli_nargs(self, argc - first)) != 0)
 		return rc;
 	if ((rc = cli_open(cli)) != 0)
@@ -49,8 +45,13 @@ remove_vm(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	return 0;
 }
 
+static const struct cli_opt remove_opts[] = {
+	{ "force", 'f', CV_NONE, NULL, NULL, NULL, 0 },
+	{ NULL, 0, CV_NONE, NULL, NULL, NULL, 0 },
+};
+
 const struct cmd cmd_remove = {
 	"remove", "NAME [--force]",
 	"delete a definition (its history stays)",
-	1, 1, remove_vm,
+	1, 1, remove_vm, .cmd_opts = remove_opts, .cmd_operand = CV_VM,
 };

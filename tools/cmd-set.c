@@ -22,8 +22,8 @@ set(struct cli *cli, const struct cmd *self, int argc, char **argv)
 		return cli_err(EX_USAGE, "set: name '%s': %s", argv[1], why);
 	if ((vo = vmopts_new()) == NULL)
 		return cli_err(EX_OSERR, "out of memory");
-	rc = cli_options(self, argc - 1, argv + 1, vmopts_long, vmopts_take,
-	    vo, &first, &dashdash);
+	rc = cli_getopt(self, NULL, argc - 1, argv + 1, vmopts_take, vo,
+	    &first, &dashdash);
 	if (rc != 0)
 		goto done;
 	if (dashdash)
@@ -49,5 +49,5 @@ done:
 const struct cmd cmd_set = {
 	"set", "NAME [OPTIONS] [-- CMD [ARG...]]",
 	"change a definition (takes effect at its next start)",
-	1, -1, set,
+	1, 1, set, .cmd_shared = vmopts_opts, .cmd_operand = CV_VM,
 };

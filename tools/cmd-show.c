@@ -113,8 +113,8 @@ show(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	char *json;
 	int rc, first;
 
-	if ((rc = cli_options(self, argc, argv, cli_json_opts, cli_json_opt,
-	    cli, &first, NULL)) != 0 ||
+	if ((rc = cli_getopt(self, NULL, argc, argv, cli_json_opt, cli,
+	    &first, NULL)) != 0 ||
 	    (rc = cli_nargs(self, argc - first)) != 0 ||
 	    (rc = cli_open(cli)) != 0)
 		return rc;
@@ -132,5 +132,5 @@ show(struct cli *cli, const struct cmd *self, int argc, char **argv)
 
 const struct cmd cmd_show = {
 	"show", "NAME [--json]", "the whole definition and state of a VM",
-	1, 1, show,
+	1, 1, show, .cmd_opts = cli_json_opts, .cmd_operand = CV_VM,
 };

@@ -250,11 +250,6 @@ report(const char *name, const struct vmx *vx, int fixed)
 static int
 vmx_check_cmd(struct cli *cli, const struct cmd *self, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "fix", no_argument, NULL, 'f' },
-		{ "vm", required_argument, NULL, 'v' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct vmxopts vo = { 0, NULL };
 	struct vm_def vd;
 	struct vmx vx;
@@ -267,7 +262,7 @@ vmx_check_cmd(struct cli *cli, const struct cmd *self, int argc, char **argv)
 
 	/* Options may come before and after FILE (its usage puts them after). */
 	for (;;) {
-		if ((rc = cli_options(self, argc - base, argv + base, opts,
+		if ((rc = cli_getopt(self, NULL, argc - base, argv + base,
 		    vmx_opt, &vo, &next, &dd)) != 0)
 			return rc;
 		base += next;
@@ -358,8 +353,14 @@ out:
 	return rc;
 }
 
+static const struct cli_opt vmx_check_opts[] = {
+	{ "fix", 'f', CV_NONE, NULL, NULL, NULL, 0 },
+	{ "vm", 'v', CV_VM, "NAME", NULL, NULL, 0 },
+	{ NULL, 0, CV_NONE, NULL, NULL, NULL, 0 },
+};
+
 const struct cmd cmd_vmx_check = {
 	"vmx-check", "FILE.vmx [--fix] [--vm NAME]",
 	"check (and --fix) the .vmx settings an unattended VM needs",
-	1, 1, vmx_check_cmd,
+	1, 1, vmx_check_cmd, .cmd_opts = vmx_check_opts, .cmd_operand = CV_FILE,
 };

@@ -43,8 +43,10 @@ static int
 set_opt(int opt, const char *arg, void *p)
 {
 	struct set_args *sa = p;
+	unsigned char key[SECRET_MAX + 1];
 	char why[256];
 	const char *s;
+	size_t keylen;
 	int rc;
 
 	switch (opt) {
@@ -66,6 +68,11 @@ set_opt(int opt, const char *arg, void *p)
 				return cli_err(EX_USAGE, "webhook set: "
 				    "--secret: control characters are not "
 				    "allowed");
+		/* Standard Webhooks: "whsec_" promises base64 after it */
+		if (hook_std_key(sa->sa_secret, key, &keylen) == -1)
+			return cli_err(EX_USAGE, "webhook set: --secret: "
+			    "whsec_ must be followed by padded base64 (or "
+			    "leave whsec_ out: a raw secret)");
 		sa->sa_has_secret = 1;
 		break;
 	case 'e':
@@ -88,12 +95,6 @@ set_opt(int opt, const char *arg, void *p)
 static int
 webhook_set(struct cli *cli, const struct cmd *self, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "secret", required_argument, NULL, 's' },
-		{ "events", required_argument, NULL, 'e' },
-		{ "format", required_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct set_args sa;
 	const char *why;
 	int rc, first;
@@ -106,7 +107,7 @@ webhook_set(struct cli *cli, const struct cmd *self, int argc, char **argv)
 		argc--;
 		argv++;
 	}
-	if ((rc = cli_options(self, argc, argv, opts, set_opt, &sa, &first,
+	if ((rc = cli_getopt(self, "set", argc, argv, set_opt, &sa, &first,
 	    NULL)) != 0)
 		return rc;
 	if (sa.sa_url == NULL && first < argc)
@@ -186,7 +187,7 @@ webhook_show(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	int64_t count;
 	int rc, first;
 
-	if ((rc = cli_options(self, argc, argv, cli_json_opts, cli_json_opt,
+	if ((rc = cli_getopt(self, "show", argc, argv, cli_json_opt,
 	    cli, &first, NULL)) != 0)
 		return rc;
 	if (first < argc)
@@ -249,9 +250,18 @@ webhook(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	return cli_usage(self);
 }
 
+static const struct cli_opt webhook_opts[] = {
+	{ "secret", 's', CV_TEXT, "S", NULL, "set", 0 },
+	{ "events", 'e', CV_EVENTS, "LIST", NULL, "set", 0 },
+	{ "format", 'f', CV_WORDS, "FORMAT", "json slack", "set", 0 },
+	{ "json", 'j', CV_NONE, NULL, NULL, "show", 0 },
+	{ NULL, 0, CV_NONE, NULL, NULL, NULL, 0 },
+};
+
 const struct cmd cmd_webhook = {
 	"webhook", "set URL [--secret S|-] [--events LIST] "
 	"[--format json|slack] | unset | test | show [--json]",
 	"where alerts go: set (replaces it all), unset, test, show",
-	0, -1, webhook,
+	0, -1, webhook, .cmd_opts = webhook_opts, .cmd_operand = CV_WORDS,
+	.cmd_words = "set unset test show",
 };

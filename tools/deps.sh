@@ -8,8 +8,10 @@
 set -eu
 
 debs="build-essential pkg-config libsqlite3-dev sqlite3 libplist-dev libplist-utils
-libcurl4-openssl-dev libssl-dev check python3 qemu-system-x86 clang libclang-rt-14-dev"
-brews="pkg-config sqlite libplist curl openssl check python qemu llvm"
+libcurl4-openssl-dev libssl-dev check python3 qemu-system-x86 clang libclang-rt-14-dev
+mandoc bash-completion zsh python3-prometheus-client"
+brews="pkg-config sqlite libplist curl openssl check python qemu llvm mandoc
+bash-completion zsh node"
 
 if [ "$(uname -s)" = Darwin ]; then
 	missing=

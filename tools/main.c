@@ -15,18 +15,27 @@ static int	cmd_help_fn(struct cli *, const struct cmd *, int, char **);
 
 const struct cmd cmd_help = {
 	"help", "[COMMAND]", "show the commands, or one command's usage",
-	0, 1, cmd_help_fn,
+	0, 1, cmd_help_fn, .cmd_operand = CV_COMMAND,
+};
+
+const struct cli_opt cli_global_opts[] = {
+	{ "db", 'd', CV_FILE, "PATH", NULL, NULL, 0 },
+	{ "json", 'j', CV_NONE, NULL, NULL, NULL, 0 },
+	{ "help", 'h', CV_NONE, NULL, NULL, NULL, 0 },
+	{ "version", 'V', CV_NONE, NULL, NULL, NULL, 0 },
+	{ NULL, 0, CV_NONE, NULL, NULL, NULL, 0 },
 };
 
 const struct cmd *const cmd_table[] = {
 	&cmd_add, &cmd_set, &cmd_remove, &cmd_list, &cmd_show, &cmd_log, &cmd_plan,
 	&cmd_enable, &cmd_disable, &cmd_start, &cmd_stop, &cmd_suspend,
-	&cmd_restart, &cmd_reset, &cmd_status, &cmd_daemon, &cmd_probe, &cmd_vmx_check,
+	&cmd_restart, &cmd_reset, &cmd_status, &cmd_metrics, &cmd_daemon,
+	&cmd_probe, &cmd_vmx_check,
 	&cmd_import_launchd, &cmd_export_launchd, &cmd_export_systemd, &cmd_webhook,
-	&cmd_events, &cmd_db, &cmd_help, NULL,
+	&cmd_events, &cmd_db, &cmd_completion, &cmd_complete, &cmd_help, NULL,
 };
 
-static const struct cmd *
+const struct cmd *
 cmd_find(const char *name)
 {
 	size_t i;
@@ -44,9 +53,27 @@ usage_all(FILE *fp)
 
 	fprintf(fp, "usage: vmsched [--db PATH] [--json] COMMAND [ARGS]\n\n");
 	for (i = 0; cmd_table[i] != NULL; i++)
-		fprintf(fp, "  %-15s %s\n", cmd_table[i]->cmd_name,
-		    cmd_table[i]->cmd_help);
+		if (!cmd_table[i]->cmd_hidden)
+			fprintf(fp, "  %-15s %s\n", cmd_table[i]->cmd_name,
+			    cmd_table[i]->cmd_help);
 	fprintf(fp, "\nvmsched help COMMAND shows a command's arguments.\n");
+}
+
+/* A command's options, from its table: "  -f, --follow", "  --limit N". */
+static void
+print_opts(const struct cli_opt *o)
+{
+	char letter[8];
+
+	for (; o != NULL && o->co_name != NULL; o++) {
+		letter[0] = '\0';
+		if (o->co_short != 0)
+			snprintf(letter, sizeof(letter), "-%c, ", o->co_short);
+		printf("  %s--%s%s%s%s%s%s\n", letter, o->co_name,
+		    o->co_meta ? " " : "", o->co_meta ? o->co_meta : "",
+		    o->co_sub ? "  (" : "", o->co_sub ? o->co_sub : "",
+		    o->co_sub ? ")" : "");
+	}
 }
 
 static int
@@ -64,19 +91,18 @@ cmd_help_fn(struct cli *cli, const struct cmd *self, int argc, char **argv)
 		return cli_err(EX_USAGE, "help: %s: no such command", argv[1]);
 	printf("usage: vmsched %s %s\n  %s\n", cmd->cmd_name, cmd->cmd_args,
 	    cmd->cmd_help);
+	if (cmd->cmd_opts != NULL || cmd->cmd_shared != NULL) {
+		printf("options:\n");
+		print_opts(cmd->cmd_opts);
+		print_opts(cmd->cmd_shared);
+	}
 	return 0;
 }
 
 int
 main(int argc, char *argv[])
 {
-	static const struct option globals[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct option globals[8];
 	static char defpath[PATH_MAX];
 	struct cli cli;
 	const struct cmd *cmd;
@@ -84,6 +110,8 @@ main(int argc, char *argv[])
 
 	memset(&cli, 0, sizeof(cli));
 	cli.c_uid = (long)getuid();
+	if (cli_longopts(cli_global_opts, NULL, globals, 8) == -1)
+		return cli_err(EX_SOFTWARE, "too many global options");
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+:", globals, NULL)) != -1) {
 		switch (opt) {

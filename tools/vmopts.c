@@ -22,32 +22,36 @@ enum {
 	O_MAX_FAILURES, O_DISABLED, O_ENABLED, O_LOG_FILE, O_END
 };
 
-const struct option vmopts_long[] = {
-	{ "order", required_argument, NULL, O_ORDER },
-	{ "after", required_argument, NULL, O_AFTER },
-	{ "restart", required_argument, NULL, O_RESTART },
-	{ "success-codes", required_argument, NULL, O_CODES },
-	{ "wait-path", required_argument, NULL, O_WAIT_PATH },
-	{ "wait-cmd", required_argument, NULL, O_WAIT_CMD },
-	{ "wait-tcp", required_argument, NULL, O_WAIT_TCP },
-	{ "wait-timeout", required_argument, NULL, O_WAIT_TIMEOUT },
-	{ "up-delay", required_argument, NULL, O_UP_DELAY },
-	{ "ready-tcp", required_argument, NULL, O_READY_TCP },
-	{ "user", required_argument, NULL, O_USER },
-	{ "cwd", required_argument, NULL, O_CWD },
-	{ "env", required_argument, NULL, O_ENV },
-	{ "stop-signal", required_argument, NULL, O_STOP_SIGNAL },
-	{ "suspend-signal", required_argument, NULL, O_SUSPEND_SIGNAL },
-	{ "stop-timeout", required_argument, NULL, O_STOP_TIMEOUT },
-	{ "backoff-initial", required_argument, NULL, O_BACKOFF_INITIAL },
-	{ "backoff-factor", required_argument, NULL, O_BACKOFF_FACTOR },
-	{ "backoff-max", required_argument, NULL, O_BACKOFF_MAX },
-	{ "backoff-reset", required_argument, NULL, O_BACKOFF_RESET },
-	{ "max-failures", required_argument, NULL, O_MAX_FAILURES },
-	{ "disabled", no_argument, NULL, O_DISABLED },
-	{ "enabled", no_argument, NULL, O_ENABLED },
-	{ "log-file", required_argument, NULL, O_LOG_FILE },
-	{ NULL, 0, NULL, 0 },
+/* What add and set take; cmd-add.c and cmd-set.c point their entry here. */
+const struct cli_opt vmopts_opts[] = {
+	{ "order", O_ORDER, CV_TEXT, "N", NULL, NULL, 0 },
+	{ "after", O_AFTER, CV_VM, "NAME", NULL, NULL, 0 },
+	{ "restart", O_RESTART, CV_WORDS, "POLICY", "always on-failure never",
+	    NULL, 0 },
+	{ "success-codes", O_CODES, CV_TEXT, "LIST", NULL, NULL, 0 },
+	{ "wait-path", O_WAIT_PATH, CV_FILE, "PATH", NULL, NULL, 0 },
+	{ "wait-cmd", O_WAIT_CMD, CV_TEXT, "CMD", NULL, NULL, 0 },
+	{ "wait-tcp", O_WAIT_TCP, CV_TEXT, "HOST:PORT", NULL, NULL, 0 },
+	{ "wait-timeout", O_WAIT_TIMEOUT, CV_TEXT, "DURATION", NULL, NULL, 0 },
+	{ "up-delay", O_UP_DELAY, CV_TEXT, "DURATION", NULL, NULL, 0 },
+	{ "ready-tcp", O_READY_TCP, CV_TEXT, "HOST:PORT", NULL, NULL, 0 },
+	{ "user", O_USER, CV_USER, "USER", NULL, NULL, 0 },
+	{ "cwd", O_CWD, CV_DIR, "DIR", NULL, NULL, 0 },
+	{ "env", O_ENV, CV_TEXT, "K=V", NULL, NULL, 0 },
+	{ "stop-signal", O_STOP_SIGNAL, CV_SIGNAL, "SIG", NULL, NULL, 0 },
+	{ "suspend-signal", O_SUSPEND_SIGNAL, CV_SIGNAL, "SIG", NULL, NULL, 0 },
+	{ "stop-timeout", O_STOP_TIMEOUT, CV_TEXT, "DURATION", NULL, NULL, 0 },
+	{ "backoff-initial", O_BACKOFF_INITIAL, CV_TEXT, "DURATION", NULL,
+	    NULL, 0 },
+	{ "backoff-factor", O_BACKOFF_FACTOR, CV_TEXT, "F", NULL, NULL, 0 },
+	{ "backoff-max", O_BACKOFF_MAX, CV_TEXT, "DURATION", NULL, NULL, 0 },
+	{ "backoff-reset", O_BACKOFF_RESET, CV_TEXT, "DURATION", NULL, NULL,
+	    0 },
+	{ "max-failures", O_MAX_FAILURES, CV_TEXT, "N", NULL, NULL, 0 },
+	{ "disabled", O_DISABLED, CV_NONE, NULL, NULL, NULL, 0 },
+	{ "enabled", O_ENABLED, CV_NONE, NULL, NULL, NULL, 0 },
+	{ "log-file", O_LOG_FILE, CV_FILE, "PATH", NULL, NULL, 0 },
+	{ NULL, 0, CV_NONE, NULL, NULL, NULL, 0 },
 };
 
 /* One validated option. */
@@ -88,9 +92,9 @@ optname(int opt)
 {
 	size_t i;
 
-	for (i = 0; vmopts_long[i].name != NULL; i++)
-		if (vmopts_long[i].val == opt)
-			return vmopts_long[i].name;
+	for (i = 0; vmopts_opts[i].co_name != NULL; i++)
+		if (vmopts_opts[i].co_val == opt)
+			return vmopts_opts[i].co_name;
 	return "?";
 }
 
