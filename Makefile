@@ -37,7 +37,7 @@ ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(DEPCFLAGS) -pthread -Isched -Idb -Itool
 # The library: sched/ and db/, linked by the binary and every test.
 LIB_SRCS = sched/drv-exec.c sched/log.c sched/plan.c sched/policy.c \
 	   sched/probe.c sched/proc.c sched/supervise.c sched/util.c sched/value.c \
-	   sched/vmdef.c sched/vmx.c sched/launchd.c \
+	   sched/vmdef.c sched/vmx.c sched/launchd.c sched/text.c \
 	   db/db.c db/event.c db/graph.c db/query.c db/run.c db/vm.c db/import.c
 # The webhook: the sender, its pure policy, its side of the store.
 LIB_SRCS += sched/hook.c sched/hookpolicy.c db/outbox.c
@@ -56,7 +56,7 @@ CMD_OBJS = $(CMD_SRCS:%.c=$(BUILD)/%.o)
 
 # Check suites: tests/check_*.c, each its own program.
 UNIT	 = check_value check_plan check_db check_vmx check_policy check_waves check_launchd
-UNIT	+= check_hook
+UNIT	+= check_hook check_text
 UNIT_BINS = $(UNIT:%=$(BUILD)/tests/%)
 # Test programs the integration suites drive (built by the tests/% rule).
 TEST_HELPERS = $(BUILD)/tests/hook_driver
