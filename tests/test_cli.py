@@ -751,6 +751,7 @@ class Database(CliCase):
     def test_migrate_and_check(self):
         path = os.path.join(self.dir, "old.db")
         open(path, "wb").close()        # schema version 0
+        os.chmod(path, 0o600)
         version = self.known_version()
         r = self.run_vmsched("--db", path, "db", "check")
         self.assertEqual(r.rc, 65, r)

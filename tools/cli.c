@@ -35,16 +35,35 @@ cli_usage(const struct cmd *cmd)
 	return EX_USAGE;
 }
 
-int
-cli_open(struct cli *cli)
+/* Open the database as how says, once; 0 or the exit code after why. */
+static int
+open_how(struct cli *cli, enum db_open_how how)
 {
 	int rc;
 
 	if (cli->c_db.db_h != NULL)
 		return 0;
-	if ((rc = db_open(&cli->c_db, cli->c_dbpath, -1)) != DB_OK)
+	if ((rc = db_open_how(&cli->c_db, cli->c_dbpath, -1, how)) != DB_OK)
 		return cli_dberr(cli, rc);
 	return 0;
+}
+
+int
+cli_open(struct cli *cli)
+{
+	return open_how(cli, DB_OPEN_CREATE);
+}
+
+int
+cli_open_write(struct cli *cli)
+{
+	return open_how(cli, DB_OPEN_WRITE);
+}
+
+int
+cli_open_read(struct cli *cli)
+{
+	return open_how(cli, DB_OPEN_READ);
 }
 
 void
@@ -121,10 +140,17 @@ cli_dberr(struct cli *cli, int status)
 		{ DB_LIVE, EX_USAGE },
 		{ DB_NEWER, EX_DATAERR },
 		{ DB_CANTCREATE, EX_CANTCREAT },
+		{ DB_UNSAFE, EX_NOPERM },
 	};
+	const char *path = cli->c_db.db_path;
 	size_t i;
 
-	cli_err(0, "%s", cli->c_db.db_err);
+	/* A failure of the store itself says which store. */
+	if (status == DB_ERR && path[0] != '\0' &&
+	    strncmp(cli->c_db.db_err, path, strlen(path)) != 0)
+		cli_err(0, "%s: %s", path, cli->c_db.db_err);
+	else
+		cli_err(0, "%s", cli->c_db.db_err);
 	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (map[i].status == status)
 			return map[i].code;

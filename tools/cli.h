@@ -55,6 +55,13 @@ int	 cli_usage(const struct cmd *cmd);
  * exit code after printing why.
  */
 int	 cli_open(struct cli *cli);
+/*
+ * Issue 10: commands that only read, or change what exists, never create
+ * a database: a mistyped --db says so (66) instead. cli_open_read reads a
+ * database that cannot be written (read-only file, directory or disk).
+ */
+int	 cli_open_read(struct cli *cli);
+int	 cli_open_write(struct cli *cli);
 /* The absolute path of the running binary (buf of PATH_MAX); 0 or -1. */
 int	 cli_self_path(char *buf, size_t len);
 /* Append s to buf as a shell word ('quoted' or $'escaped' when needed). */

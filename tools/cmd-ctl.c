@@ -208,7 +208,7 @@ ctl_run(struct cli *cli, const struct cmd *self, int argc, char **argv)
 		if (value_name(argv[i], &why) == -1)
 			return cli_err(EX_USAGE, "%s: name '%s': %s",
 			    self->cmd_name, argv[i], why);
-	if ((rc = cli_open(cli)) != 0)
+	if ((rc = cli_open_write(cli)) != 0)
 		return rc;
 	return ctl_request(cli, self->cmd_name, argv + first, argc - first,
 	    ca.ca_wait, ca.ca_timeout_ms);

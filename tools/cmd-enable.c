@@ -22,7 +22,7 @@ toggle(struct cli *cli, const struct cmd *self, int argc, char **argv,
 
 	if ((rc = cli_options(self, argc, argv, none, NULL, NULL, &first,
 	    NULL)) != 0 || (rc = cli_nargs(self, argc - first)) != 0 ||
-	    (rc = cli_open(cli)) != 0)
+	    (rc = cli_open_write(cli)) != 0)
 		return rc;
 	for (i = first; i < argc; i++) {
 		rc = db_vm_update(&cli->c_db, argv[i], set_enabled, &enabled,

@@ -105,7 +105,7 @@ events(struct cli *cli, const struct cmd *self, int argc, char **argv)
 		return rc;
 	if (first < argc)
 		return cli_err(EX_USAGE, "events: %s: unexpected", argv[first]);
-	if ((rc = cli_open(cli)) != 0)
+	if ((rc = cli_open_read(cli)) != 0)
 		return rc;
 	if (cli->c_json) {
 		rc = db_events_json(&cli->c_db, ea.ea_status, ea.ea_limit,

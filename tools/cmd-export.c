@@ -19,6 +19,35 @@
 #define STOP_MARGIN_S	30	/* the daemon's own shutdown, on top */
 
 /*
+ * A fresh host has no database yet: the daemon creates it when it first
+ * starts, and exporting does not. The unit runs the daemon on path made
+ * absolute, with no VMs to wait for. 0, or the exit code after why.
+ */
+static int
+fresh(const char *path, char *dbpath, int64_t *stop_s, int64_t *count,
+    int64_t *sum_ms)
+{
+	char cwd[PATH_MAX];
+	int n;
+
+	if (path[0] == '/')
+		n = snprintf(dbpath, PATH_MAX, "%s", path);
+	else if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return cli_err(EX_OSERR, "the current directory: %s",
+		    strerror(errno));
+	else
+		n = snprintf(dbpath, PATH_MAX, "%s/%s", cwd, path);
+	if (n < 0 || n >= PATH_MAX)
+		return cli_err(EX_USAGE, "%s: path too long", path);
+	cli_err(0, "%s: no such database yet; the daemon creates it when it "
+	    "first starts", dbpath);
+	*stop_s = STOP_MARGIN_S;
+	*count = 0;
+	*sum_ms = 0;
+	return 0;
+}
+
+/*
  * Open the database and find what the unit runs: this binary and the
  * database's absolute path, and the seconds a stop may take (0: no
  * limit). 0, or the exit code after printing why.
@@ -32,7 +61,9 @@ prepare(struct cli *cli, char *exe, char *dbpath, int64_t *stop_s,
 	if (cli_self_path(exe, PATH_MAX) == -1)
 		return cli_err(EX_OSERR, "cannot find this vmsched's own "
 		    "path: %s", strerror(errno));
-	if ((rc = cli_open(cli)) != 0)
+	if (access(cli->c_dbpath, F_OK) == -1 && errno == ENOENT)
+		return fresh(cli->c_dbpath, dbpath, stop_s, count, sum_ms);
+	if ((rc = cli_open_read(cli)) != 0)
 		return rc;
 	if (realpath(cli->c_db.db_path, dbpath) == NULL)
 		return cli_err(EX_OSERR, "%s: %s", cli->c_db.db_path,

@@ -132,7 +132,7 @@ log_cmd(struct cli *cli, const struct cmd *self, int argc, char **argv)
 		return rc;
 	if (name == NULL && first < argc)
 		name = argv[first];
-	if ((rc = cli_open(cli)) != 0)
+	if ((rc = cli_open_read(cli)) != 0)
 		return rc;
 	if (cli->c_json) {
 		rc = db_log_json(&cli->c_db, name, la.la_since, la.la_limit,

@@ -116,7 +116,7 @@ show(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	if ((rc = cli_options(self, argc, argv, cli_json_opts, cli_json_opt,
 	    cli, &first, NULL)) != 0 ||
 	    (rc = cli_nargs(self, argc - first)) != 0 ||
-	    (rc = cli_open(cli)) != 0)
+	    (rc = cli_open_read(cli)) != 0)
 		return rc;
 	if (cli->c_json) {
 		rc = db_show_json(&cli->c_db, argv[first], &json);

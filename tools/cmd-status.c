@@ -26,7 +26,7 @@ status(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	if ((rc = cli_options(self, argc, argv, cli_json_opts, cli_json_opt,
 	    cli, &first, NULL)) != 0 ||
 	    (rc = cli_nargs(self, argc - first)) != 0 ||
-	    (rc = cli_open(cli)) != 0)
+	    (rc = cli_open_read(cli)) != 0)
 		return rc;
 	running = sched_lock_held(cli->c_dbpath);
 	if ((rc = db_status_json(&cli->c_db, running, &json)) != DB_OK)

@@ -303,7 +303,7 @@ vmx_check_cmd(struct cli *cli, const struct cmd *self, int argc, char **argv)
 		goto out;
 	}
 	if (vo.o_vm != NULL) {
-		if ((rc = cli_open(cli)) != 0)
+		if ((rc = cli_open_read(cli)) != 0)
 			goto out;
 		vm_def_init(&vd);
 		rc = db_vm_get(&cli->c_db, vo.o_vm, &vd);

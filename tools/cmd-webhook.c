@@ -138,7 +138,7 @@ webhook_unset(struct cli *cli)
 	long cancelled;
 	int rc;
 
-	if ((rc = cli_open(cli)) != 0)
+	if ((rc = cli_open_write(cli)) != 0)
 		return rc;
 	rc = db_webhook_unset(&cli->c_db, &cancelled);
 	if (rc == DB_NOTFOUND)
@@ -157,7 +157,7 @@ webhook_test(struct cli *cli)
 	struct hook_try ht;
 	int rc;
 
-	if ((rc = cli_open(cli)) != 0)
+	if ((rc = cli_open_write(cli)) != 0)
 		return rc;
 	if ((rc = hook_test(&cli->c_db, cli->c_uid, &ht)) == DB_NOTFOUND)
 		return cli_err(EX_USAGE, "webhook test: no webhook is set "
@@ -192,7 +192,7 @@ webhook_show(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	if (first < argc)
 		return cli_err(EX_USAGE, "webhook show: %s: unexpected",
 		    argv[first]);
-	if ((rc = cli_open(cli)) != 0)
+	if ((rc = cli_open_read(cli)) != 0)
 		return rc;
 	rc = db_webhook_get(&cli->c_db, &wh);
 	if (rc != DB_OK && rc != DB_NOTFOUND) {
