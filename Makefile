@@ -37,7 +37,8 @@ ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(DEPCFLAGS) -pthread -Isched -Idb -Itool
 # The library: sched/ and db/, linked by the binary and every test.
 LIB_SRCS = sched/drv-exec.c sched/log.c sched/plan.c sched/policy.c \
 	   sched/probe.c sched/proc.c sched/supervise.c sched/util.c sched/value.c \
-	   sched/vmdef.c sched/vmx.c sched/launchd.c sched/text.c \
+	   sched/vmdef.c sched/vmx.c sched/launchd.c sched/plistbound.c \
+	   sched/text.c \
 	   db/db.c db/perm.c db/event.c db/graph.c db/query.c db/run.c db/vm.c db/import.c
 # The webhook: the sender, its pure policy, its side of the store.
 LIB_SRCS += sched/hook.c sched/hookpolicy.c db/outbox.c

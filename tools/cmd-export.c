@@ -98,6 +98,9 @@ printable(const char *opt, const char *s)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			return cli_err(EX_USAGE, "export-launchd: %s: holds "
 			    "a control character", opt);
+	if (!text_utf8(s, strlen(s)))
+		return cli_err(EX_USAGE, "export-launchd: %s: not valid "
+		    "UTF-8", opt);
 	return 0;
 }
 
@@ -155,7 +158,10 @@ export_launchd(struct cli *cli, const struct cmd *self, int argc,
 	ld.ld_user = eo.eo_user;
 	ld.ld_log = DEFAULT_LOG;
 	ld.ld_exit_timeout = stop_s;
-	if (launchd_export(&ld, &xml) == -1)
+	if (launchd_export(&ld, &xml) == -1 && errno == EINVAL)
+		return cli_err(EX_DATAERR, "export-launchd: %s or %s cannot be "
+		    "written in a plist (not UTF-8 text)", exe, dbpath);
+	if (xml == NULL)
 		return cli_err(EX_OSERR, "export-launchd: %s", strerror(errno));
 	fputs(xml, stdout);
 	free(xml);
@@ -174,6 +180,8 @@ unit_word(const char *s, char *buf, size_t len)
 	size_t n = 0;
 	int plain = s[0] != '\0';
 
+	if (!text_utf8(s, strlen(s)))
+		return -1;	/* systemd reads unit files as UTF-8 */
 	for (p = s; *p; p++) {
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			return -1;

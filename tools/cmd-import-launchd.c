@@ -14,8 +14,6 @@
 
 #include "cli.h"
 
-#define PLIST_MAX	(16 * 1024 * 1024)	/* larger is not a job */
-
 enum { O_DRY_RUN = 256, O_REPLACE };
 
 static const struct option import_long[] = {
@@ -161,7 +159,11 @@ add_line(const struct vm_def *vd)
 	return l.l_s;
 }
 
-/* The whole file into *buf (malloc'ed); 0, or the exit code after why. */
+/*
+ * The whole file into *buf (malloc'ed), or its first LAUNCHD_SIZE_MAX + 1
+ * bytes if it is longer, which launchd_to_def then refuses as too large;
+ * 0, or the exit code after why.
+ */
 static int
 slurp(const char *path, char **buf, size_t *len)
 {
@@ -173,15 +175,11 @@ slurp(const char *path, char **buf, size_t *len)
 	*buf = NULL;
 	if ((fp = fopen(path, "rb")) == NULL)
 		return cli_err(EX_NOINPUT, "%s: %s", path, strerror(errno));
-	for (;;) {
+	while (n <= LAUNCHD_SIZE_MAX) {
 		if (n == cap) {
-			if (cap >= PLIST_MAX) {
-				rc = cli_err(EX_DATAERR, "%s: larger than %d "
-				    "MiB: not a launchd job", path,
-				    PLIST_MAX / (1024 * 1024));
-				break;
-			}
 			cap = cap ? cap * 2 : 65536;
+			if (cap > LAUNCHD_SIZE_MAX + 1)
+				cap = LAUNCHD_SIZE_MAX + 1;
 			if ((nb = realloc(b, cap)) == NULL) {
 				rc = cli_err(EX_OSERR, "%s: %s", path,
 				    strerror(errno));
