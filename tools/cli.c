@@ -17,13 +17,29 @@
 int
 cli_err(int code, const char *fmt, ...)
 {
+	char small[512], *msg = small, *shown;
 	va_list ap;
+	int n;
 
-	fputs("vmsched: ", stderr);
+	/* Values in a message come from users: escape what a terminal
+	 * would act on (text_shown), so a message is one plain line. */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (n >= (int)sizeof(small) && (msg = malloc((size_t)n + 1)) != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(msg, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	if (msg == NULL)
+		msg = small;
+	if ((shown = text_escape(msg)) != NULL)
+		fprintf(stderr, "vmsched: %s\n", shown);
+	else
+		fprintf(stderr, "vmsched: %s\n", msg);
+	free(shown);
+	if (msg != small)
+		free(msg);
 	return code;
 }
 
@@ -254,6 +270,15 @@ cli_nargs(const struct cmd *cmd, int n)
 	return 0;
 }
 
+void
+cli_field(int width, const char *key, const char *value)
+{
+	char *shown = value ? text_escape(value) : NULL;
+
+	printf("%-*s %s\n", width, key, shown ? shown : value ? "?" : "-");
+	free(shown);
+}
+
 int
 cli_print_json(char *json)
 {
@@ -285,8 +310,9 @@ table_add(struct table *t, const char *const *cells)
 		t->t_cap = cap;
 	}
 	c = t->t_cells + t->t_nrows * t->t_ncols;
+	/* Cells hold what users typed: escaped for the terminal. */
 	for (i = 0; i < t->t_ncols; i++)
-		c[i] = strdup(cells[i] ? cells[i] : "-");
+		c[i] = text_escape(cells[i] ? cells[i] : "-");
 	t->t_nrows++;
 	for (i = 0; i < t->t_ncols; i++)
 		if (c[i] == NULL)

@@ -86,6 +86,9 @@ extern const struct option cli_json_opts[];
 int	 cli_json_opt(int opt, const char *arg, void *cli);
 /* Check the operand count against the table; EX_USAGE with usage if not. */
 int	 cli_nargs(const struct cmd *cmd, int n);
+/* "KEY   value" on a line of its own, value escaped for the terminal
+ * (text_shown), NULL as "-". */
+void	 cli_field(int width, const char *key, const char *value);
 /* Print a JSON document and a newline, and free it. */
 int	 cli_print_json(char *json);
 
@@ -97,7 +100,8 @@ struct table {
 	char	**t_cells;	/* t_nrows * t_ncols, row-major */
 };
 int	 table_init(struct table *t, size_t ncols, const char *const *heads);
-/* Add a row of t_ncols strings (copied; NULL prints as "-"). */
+/* Add a row of t_ncols strings (copied, escaped for the terminal with
+ * text_shown; NULL prints as "-"). */
 int	 table_add(struct table *t, const char *const *cells);
 void	 table_print(struct table *t, FILE *fp);
 void	 table_free(struct table *t);

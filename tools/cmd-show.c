@@ -9,7 +9,7 @@
 static void
 line(const char *key, const char *value)
 {
-	printf("%-16s %s\n", key, value ? value : "-");
+	cli_field(16, key, value);
 }
 
 static void

@@ -175,7 +175,7 @@ webhook_test(struct cli *cli)
 static void
 line(const char *key, const char *value)
 {
-	printf("%-8s %s\n", key, value ? value : "-");
+	cli_field(8, key, value);
 }
 
 static int
