@@ -401,8 +401,8 @@ db_open_how(struct db *db, const char *path, int max_version,
 			    strerror(errno));
 		if (how != DB_OPEN_CREATE)
 			return db_fail(db, DB_NOTFOUND, "%s: no such database "
-			    "(vmsched add creates one; --db or VMSCHED_DB names "
-			    "another)", path);
+			    "(vmsched add creates one; --db or VMSCHED_DB "
+			    "names another)", path);
 		if ((rc = db_perm_create(db, path)) != DB_OK)
 			return rc;
 	}

@@ -259,9 +259,10 @@ db_outbox_body(struct db *db, int64_t id, const char *host, const char *text,
 	int rc;
 
 	if (text != NULL)
-		return db_text(db, body, "SELECT json_object('text', ?)", "t",
-		    text);
-	rc = db_text(db, body, "SELECT json_object('id', id, 'event', event, "
+		return db_text(db, body, "SELECT vms_utf8(json_object('text', "
+		    "?))", "t", text);
+	rc = db_text(db, body, "SELECT vms_utf8(json_object('id', id, "
+	    "'event', event, "
 	    "'time', vms_time(time), 'host', ?2, 'vm', json(CASE WHEN vm IS "
 	    "NULL THEN NULL ELSE json_object('name', vm, "
 	    "'pid', json_extract(detail, '$.pid'), "
@@ -275,7 +276,8 @@ db_outbox_body(struct db *db, int64_t id, const char *host, const char *text,
 	    "'next_delay_ms', json_extract(detail, '$.delay_ms'), "
 	    "'rule', json_extract(detail, '$.rule'), "
 	    "'why', json_extract(detail, '$.why')) END), "
-	    "'detail', json(detail)) FROM event WHERE id = ?1", "it", id, host);
+	    "'detail', json(detail))) FROM event WHERE id = ?1", "it", id,
+	    host);
 	if (rc == DB_NOTFOUND)
 		db_fail(db, rc, "event %lld: no such event", (long long)id);
 	return rc;
@@ -357,8 +359,8 @@ db_events_json(struct db *db, const char *status, long limit, char **json)
 {
 	int rc;
 
-	rc = db_text(db, json, "SELECT json_group_array(json(j)) FROM ("
-	    EVENTS_SQL ")", "ti", status, (int64_t)limit);
+	rc = db_text(db, json, "SELECT vms_utf8(json_group_array(json(j))) "
+	    "FROM (" EVENTS_SQL ")", "ti", status, (int64_t)limit);
 	if (rc == DB_OK && *json == NULL)
 		rc = db_fail(db, DB_ERR, "events: no result");
 	return rc;
@@ -369,7 +371,7 @@ db_webhook_json(struct db *db, const char *url_shown, char **json)
 {
 	int rc;
 
-	rc = db_text(db, json, "SELECT json_object('url', ?1, "
+	rc = db_text(db, json, "SELECT vms_utf8(json_object('url', ?1, "
 	    "'secret_set', json(iif(EXISTS (SELECT 1 FROM setting "
 	    "    WHERE key = 'webhook.secret'), 'true', 'false')), "
 	    "'events', (SELECT value FROM setting WHERE key = "
@@ -378,7 +380,8 @@ db_webhook_json(struct db *db, const char *url_shown, char **json)
 	    "    setting WHERE key = 'webhook.format'), 'json')), "
 	    "'pending', (SELECT count(*) FROM event WHERE status = "
 	    "    'pending'), "
-	    "'failed', (SELECT count(*) FROM event WHERE status = 'failed'))",
+	    "'failed', (SELECT count(*) FROM event WHERE status = "
+	    "    'failed')))",
 	    "t", url_shown);
 	if (rc == DB_OK && *json == NULL)
 		rc = db_fail(db, DB_ERR, "webhook: no result");

@@ -125,8 +125,8 @@ check_above(struct db *db, const char *dir)
 			    up, who(st.st_uid, a, sizeof(a)));
 		if ((st.st_mode & 022) && !(st.st_mode & S_ISVTX))
 			return db_fail(db, DB_UNSAFE, "%s: a directory above "
-			    "the database has mode %04o, which lets other users "
-			    "move it away and put another in its place: "
+			    "the database has mode %04o, which lets other "
+			    "users move it away and put another in its place: "
 			    "chmod go-w %s", up,
 			    (unsigned)(st.st_mode & 07777), up);
 		if (strcmp(up, "/") == 0 || strchr(up, '/') == NULL)

@@ -301,6 +301,25 @@ db_vm_update(struct db *db, const char *name, db_edit_fn fn, void *arg,
 	return rc;
 }
 
+/*
+ * A part of a definition could not be read: "reading NAME's WHAT: why",
+ * the why SQLite's (the statement failed), or ENOMEM's (rc still a row).
+ */
+static int
+unread(struct db *db, const char *name, const char *what, int prepared,
+    int rc)
+{
+	char why[sizeof(db->db_err)];
+
+	if (!prepared)
+		snprintf(why, sizeof(why), "%s", db->db_err);
+	else if (rc == SQLITE_ROW)
+		snprintf(why, sizeof(why), "%s", strerror(ENOMEM));
+	else
+		snprintf(why, sizeof(why), "%s", sqlite3_errmsg(db->db_h));
+	return db_fail(db, DB_ERR, "reading %s's %s: %s", name, what, why);
+}
+
 int
 db_vm_get(struct db *db, const char *name, struct vm_def *vd)
 {
@@ -362,7 +381,7 @@ db_vm_get(struct db *db, const char *name, struct vm_def *vd)
 			break;
 	sqlite3_finalize(st);
 	if (st == NULL || rc != SQLITE_DONE)
-		return db_fail(db, DB_ERR, "reading %s's dependencies", name);
+		return unread(db, name, "dependencies", st != NULL, rc);
 
 	st = db_prep(db, "SELECT kind, arg FROM vm_gate WHERE vm_id = ? "
 	    "ORDER BY pos", "i", id);
@@ -376,7 +395,7 @@ db_vm_get(struct db *db, const char *name, struct vm_def *vd)
 	}
 	sqlite3_finalize(st);
 	if (st == NULL || rc != SQLITE_DONE)
-		return db_fail(db, DB_ERR, "reading %s's gates", name);
+		return unread(db, name, "gates", st != NULL, rc);
 
 	memset(vd->vd_success, 0, sizeof(vd->vd_success));
 	st = db_prep(db, "SELECT value FROM vm, json_each(vm.success_codes) "
@@ -387,7 +406,7 @@ db_vm_get(struct db *db, const char *name, struct vm_def *vd)
 	}
 	sqlite3_finalize(st);
 	if (st == NULL || rc != SQLITE_DONE)
-		return db_fail(db, DB_ERR, "reading %s's exit codes", name);
+		return unread(db, name, "exit codes", st != NULL, rc);
 	return DB_OK;
 }
 

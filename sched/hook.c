@@ -135,12 +135,13 @@ lc_load(void)
 		lc.error = "libcurl did not initialize";
 }
 
-/* Load libcurl once; 0, or -1 with why. */
+/* Load libcurl once; 0, or -1 with why (left alone on success). */
 static int
 lc_ready(const char **why)
 {
 	pthread_once(&lc_once, lc_load);
-	*why = lc.error;
+	if (lc.error != NULL)
+		*why = lc.error;
 	return lc.error == NULL ? 0 : -1;
 }
 
@@ -179,14 +180,16 @@ int
 hook_url_check(const char *url, const char **why)
 {
 	CURLU *u;
+	const char *p;
 	char *scheme = NULL, *host = NULL;
 	int rc = -1;
 
-	*why = "not a URL";
-	if (strpbrk(url, " \t\r\n") != NULL) {
-		*why = "a URL has no blanks";
-		return -1;
-	}
+	*why = "not a URL (http://HOST[:PORT]/PATH or https://...)";
+	for (p = url; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f) {
+			*why = "a URL has no blanks or control characters";
+			return -1;
+		}
 	/* libcurl reads "http:///x" as host x; an operator would not. */
 	if (strstr(url, ":///") != NULL) {
 		*why = "the URL has no host";

@@ -345,8 +345,8 @@ check_dict(struct walk *w, plist_t dict, int depth)
 			if (strcmp(keys[i - 1], keys[i]) == 0) {
 				char a[SHOWN_MAX], msg[SHOWN_MAX + 64];
 
-				snprintf(msg, sizeof(msg), "the key %s is given "
-				    "twice in one dictionary",
+				snprintf(msg, sizeof(msg), "the key %s is "
+				    "given twice in one dictionary",
 				    shown(keys[i], a, sizeof(a)));
 				rc = walk_fail(w, msg);
 			}

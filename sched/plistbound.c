@@ -29,7 +29,7 @@
 /* A walk in progress: the limits' counts, and why it stopped. */
 struct walk {
 	long long	 w_values;	/* keys and values so far */
-	long long	 w_bytes;	/* string and data bytes, copies included */
+	long long	 w_bytes;	/* string and data bytes, each copy */
 	long long	 w_unescape;	/* XML: unescaping cost so far */
 	char		*w_why;
 	size_t		 w_whylen;
@@ -403,10 +403,11 @@ xml(struct walk *w, const char *buf, size_t len)
 /* Binary, as bplist.c reads it. */
 struct bin {
 	const unsigned char	*b_buf;
-	size_t			 b_table;	/* offset table: objects end here */
+	size_t			 b_table;	/* the offset table: objects
+						 * end before it */
 	unsigned long long	 b_nobjects;
 	unsigned		 b_offsize;	/* bytes of an offset */
-	unsigned		 b_refsize;	/* bytes of an object reference */
+	unsigned		 b_refsize;	/* bytes of a reference */
 };
 
 /* The big-endian number of n (1 to 8) bytes at p. */

@@ -101,6 +101,10 @@ printable(const char *opt, const char *s)
 	if (!text_utf8(s, strlen(s)))
 		return cli_err(EX_USAGE, "export-launchd: %s: not valid "
 		    "UTF-8", opt);
+	if (strstr(s, "\xef\xbf\xbe") != NULL ||
+	    strstr(s, "\xef\xbf\xbf") != NULL)
+		return cli_err(EX_USAGE, "export-launchd: %s: holds U+FFFE or "
+		    "U+FFFF, which XML cannot", opt);
 	return 0;
 }
 

@@ -230,18 +230,21 @@ static size_t
 report(const char *name, const struct vmx *vx, int fixed)
 {
 	const struct vmx_finding *f;
-	char why[512];
+	char why[512], shown[2048], file[PATH_MAX * 2];
 	size_t i, n = 0;
 
+	/* Values quoted from the file are the file's bytes: escaped. */
+	text_shown(name, file, sizeof(file));
 	for (i = 0; i < vx->vx_nfind; i++) {
 		f = &vx->vx_find[i];
 		if (fixed && !f->vf_fixable)
 			continue;
 		vmx_describe(vx, f, fixed, why, sizeof(why));
+		text_shown(why, shown, sizeof(shown));
 		if (f->vf_line > 0)
-			printf("%s:%zu: %s\n", name, f->vf_line, why);
+			printf("%s:%zu: %s\n", file, f->vf_line, shown);
 		else
-			printf("%s: %s\n", name, why);
+			printf("%s: %s\n", file, shown);
 		n++;
 	}
 	return n;

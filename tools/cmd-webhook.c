@@ -36,6 +36,9 @@ read_secret(char *buf, size_t len)
 		return cli_err(EX_USAGE, "webhook set: --secret -: nothing on "
 		    "standard input");
 	buf[strcspn(buf, "\r\n")] = '\0';
+	if (!text_utf8(buf, strlen(buf)))
+		return cli_err(EX_USAGE, "webhook set: --secret -: not valid "
+		    "UTF-8; vmsched takes UTF-8 text");
 	return 0;
 }
 
