@@ -953,8 +953,22 @@ START_TEST(round_trip_every_field)
 }
 END_TEST
 
-/* show's JSON holds the same strings, byte for byte: read them back with
- * SQLite's json_extract. */
+/*
+ * show's JSON holds the same strings, byte for byte, read back with
+ * SQLite's json_extract; but for bytes that are not UTF-8, which become
+ * U+FFFD so the document stays JSON (issue 10).
+ */
+static char *
+as_json_has(const char *s)
+{
+	static char buf[4][256];
+	static int next;
+	char *out = buf[next++ % 4];
+
+	out[text_utf8_fix(s, strlen(s), out)] = '\0';
+	return out;
+}
+
 START_TEST(json_round_trip)
 {
 	struct vm_def vd;
@@ -979,8 +993,8 @@ START_TEST(json_round_trip)
 		snprintf(key, sizeof(key), "$.argv[%zu]", i);
 		ck_assert_int_eq(db_text(&db, &s, "SELECT json_extract(?, ?)",
 		    "tt", json, key), DB_OK);
-		ck_assert_msg(strcmp(s, rt_argv[i]) == 0, "argv[%zu]: '%s'", i,
-		    s);
+		ck_assert_msg(strcmp(s, as_json_has(rt_argv[i])) == 0,
+		    "argv[%zu]: '%s'", i, s);
 		free(s);
 	}
 	for (i = 0; i < sizeof(rt_env) / sizeof(rt_env[0]); i++) {
@@ -989,8 +1003,8 @@ START_TEST(json_round_trip)
 		snprintf(key, sizeof(key), "$.env.%.*s", (int)klen, rt_env[i]);
 		ck_assert_int_eq(db_text(&db, &s, "SELECT json_extract(?, ?)",
 		    "tt", json, key), DB_OK);
-		ck_assert_msg(strcmp(s, rt_env[i] + klen + 1) == 0,
-		    "%s: '%s'", key, s);
+		ck_assert_msg(strcmp(s, as_json_has(rt_env[i] + klen + 1)) ==
+		    0, "%s: '%s'", key, s);
 		free(s);
 	}
 	ck_assert_int_eq(db_text(&db, &s, "SELECT json_extract(?, '$.cwd')",
