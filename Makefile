@@ -73,7 +73,7 @@ BENCH_RESULTS ?= $(BUILD)/bench/results.txt
 TEST_HELPERS += $(BENCH_BINS)
 
 # libFuzzer targets: tests/fuzz/<name>.c, built with clang.
-FUZZ_TARGETS = fuzz_vmx fuzz_plist
+FUZZ_TARGETS = fuzz_vmx fuzz_plist fuzz_values fuzz_since fuzz_url
 FUZZ_SECONDS ?= 20
 
 .PHONY: all check unit integration demo bench install clean deps fuzz
