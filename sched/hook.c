@@ -33,6 +33,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -190,6 +191,12 @@ hook_url_check(const char *url, const char **why)
 			*why = "a URL has no blanks or control characters";
 			return -1;
 		}
+	/* libcurl mends "http:/h" into http://h; say what it meant. */
+	if (strncasecmp(url, "http://", 7) != 0 &&
+	    strncasecmp(url, "https://", 8) != 0) {
+		*why = "the URL must start with http:// or https://";
+		return -1;
+	}
 	/* libcurl reads "http:///x" as host x; an operator would not. */
 	if (strstr(url, ":///") != NULL) {
 		*why = "the URL has no host";
