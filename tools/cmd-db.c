@@ -24,6 +24,7 @@ open_as_is(struct cli *cli, enum db_open_how how)
 static int
 db_migrate_cmd(struct cli *cli)
 {
+	char path[PATH_MAX * 4];
 	int rc, applied, version;
 
 	if ((rc = open_as_is(cli, DB_OPEN_CREATE)) != 0)
@@ -32,13 +33,15 @@ db_migrate_cmd(struct cli *cli)
 	    (rc = db_version(&cli->c_db, &version)) != DB_OK)
 		return cli_dberr(cli, rc);
 	printf("%s: schema version %d (%d migration%s applied)\n",
-	    cli->c_dbpath, version, applied, applied == 1 ? "" : "s");
+	    text_shown(cli->c_dbpath, path, sizeof(path)), version, applied,
+	    applied == 1 ? "" : "s");
 	return 0;
 }
 
 static int
 db_check_cmd(struct cli *cli)
 {
+	char path[PATH_MAX * 4];
 	int rc, version;
 
 	if ((rc = open_as_is(cli, DB_OPEN_READ)) != 0)
@@ -49,7 +52,8 @@ db_check_cmd(struct cli *cli)
 	}
 	if (rc != DB_OK || (rc = db_version(&cli->c_db, &version)) != DB_OK)
 		return cli_dberr(cli, rc);
-	printf("%s: ok, schema version %d\n", cli->c_dbpath, version);
+	printf("%s: ok, schema version %d\n", text_shown(cli->c_dbpath, path,
+	    sizeof(path)), version);
 	return 0;
 }
 

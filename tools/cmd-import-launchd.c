@@ -264,7 +264,7 @@ import_launchd(struct cli *cli, const struct cmd *self, int argc,
 	enum db_import_how *how = NULL;
 	const char **files = NULL;
 	size_t n = 0, i, k, failed;
-	char *line;
+	char *line, shown[PATH_MAX * 4];
 	int rc, first, dashdash, pos, bad = 0;
 
 	/* Options may come before, between or after the files. */
@@ -351,7 +351,7 @@ import_launchd(struct cli *cli, const struct cmd *self, int argc,
 	for (i = 0; i < n; i++)
 		printf("%s %s from %s\n", how[i] == DB_IMPORT_ADDED ? "added" :
 		    how[i] == DB_IMPORT_CHANGED ? "replaced" : "unchanged",
-		    vds[i].vd_name, files[i]);
+		    vds[i].vd_name, text_shown(files[i], shown, sizeof(shown)));
 	rc = 0;
 done:
 	for (i = 0; vds != NULL && i < n; i++)

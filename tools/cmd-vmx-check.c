@@ -264,6 +264,7 @@ vmx_check_cmd(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	struct stat st;
 	const char *file = NULL;
 	char *buf = NULL, *text = NULL, bak[PATH_MAX];
+	char shown[PATH_MAX * 4];
 	size_t i, len = 0, textlen = 0, nfix = 0, nleft = 0;
 	int rc, base = 0, next, dd = 0, nops = 0, stop = SIGTERM;
 	int suspend = SIGHUP;
@@ -341,8 +342,10 @@ vmx_check_cmd(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	    sizeof(bak))) != 0)
 		goto out;
 	report(file, &vx, 1);
-	printf("%s: fixed %zu finding%s; the original is in %s\n", file,
-	    nfix, nfix == 1 ? "" : "s", bak);
+	printf("%s: fixed %zu finding%s; ", text_shown(file, shown,
+	    sizeof(shown)), nfix, nfix == 1 ? "" : "s");
+	printf("the original is in %s\n", text_shown(bak, shown,
+	    sizeof(shown)));
 	rc = 0;
 	if (nleft > 0) {
 		/* What is left, with the line numbers of the new text. */
