@@ -475,15 +475,21 @@ object(struct walk *w, const struct bin *b, unsigned long long index,
 		return refuse(w, DAMAGED);
 	end = b->b_table - at;		/* bytes the object may use */
 	switch (type) {
+	/* Strings are counted before they are scanned, so that scanning a
+	 * shared one again and again stays within the limit too. */
 	case 0x5:		/* ASCII string */
 		if (size > end)
 			return refuse(w, DAMAGED);
+		if (bytes(w, size) == -1)
+			return -1;
 		if (memchr(b->b_buf + at, '\0', (size_t)size) != NULL)
 			return refuse(w, "a key or string holds a NUL byte");
-		return bytes(w, size) == -1 ? -1 : 0;
+		return 0;
 	case 0x6:		/* UTF-16 string */
 		if (size > end / 2)
 			return refuse(w, DAMAGED);
+		if (bytes(w, size * 3) == -1)
+			return -1;
 		for (i = 0; i < size; i++) {
 			u = be(b->b_buf + at + 2 * i, 2);
 			if (u == 0)
@@ -498,7 +504,7 @@ object(struct walk *w, const struct bin *b, unsigned long long index,
 		if (lead)
 			return refuse(w, "a string is not valid UTF-16 (a "
 			    "surrogate half without its pair)");
-		return bytes(w, size * 3) == -1 ? -1 : 0;
+		return 0;
 	case 0x4:		/* data */
 		if (size > end)
 			return refuse(w, DAMAGED);
