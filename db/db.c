@@ -534,7 +534,7 @@ bindv(struct db *db, sqlite3_stmt *st, const char *types, va_list ap)
 			return db_fail(db, DB_ERR, "bad bind type '%c'", *types);
 		}
 	}
-	return rc == SQLITE_OK ? DB_OK : db_sqlfail(db, "bind");
+	return rc == SQLITE_OK ? DB_OK : db_sqlfail(db, "binding a value");
 }
 
 sqlite3_stmt *
@@ -543,7 +543,7 @@ db_prepv(struct db *db, const char *sql, const char *types, va_list ap)
 	sqlite3_stmt *st;
 
 	if (sqlite3_prepare_v2(db->db_h, sql, -1, &st, NULL) != SQLITE_OK) {
-		db_sqlfail(db, "prepare");
+		db_sqlfail(db, "preparing a query");
 		return NULL;
 	}
 	if (bindv(db, st, types, ap) != DB_OK) {
@@ -580,7 +580,7 @@ db_exec(struct db *db, const char *sql, const char *types, ...)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		;
 	if (rc != SQLITE_DONE) {
-		db_sqlfail(db, "step");
+		db_sqlfail(db, "running a query");
 		sqlite3_finalize(st);
 		return rc == SQLITE_CONSTRAINT_UNIQUE ? DB_EXISTS : DB_ERR;
 	}
@@ -604,7 +604,7 @@ db_int(struct db *db, int64_t *out, const char *sql, const char *types, ...)
 	if (rc == SQLITE_ROW)
 		*out = sqlite3_column_int64(st, 0);
 	else if (rc != SQLITE_DONE)
-		db_sqlfail(db, "step");
+		db_sqlfail(db, "running a query");
 	sqlite3_finalize(st);
 	if (rc == SQLITE_ROW)
 		return DB_OK;
@@ -627,7 +627,7 @@ db_textv(struct db *db, char **out, const char *sql, const char *types,
 	    (*out = strdup((const char *)s)) == NULL)
 		rc = db_fail(db, DB_ERR, "out of memory");
 	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		rc = db_sqlfail(db, "step");
+		rc = db_sqlfail(db, "running a query");
 	sqlite3_finalize(st);
 	if (rc == SQLITE_ROW)
 		return DB_OK;

@@ -70,7 +70,8 @@ db_webhook_get(struct db *db, struct db_webhook *wh)
 	if (st == NULL)
 		return DB_ERR;
 	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
-		db_fail(db, DB_ERR, "%s", sqlite3_errmsg(db->db_h));
+		db_fail(db, DB_ERR, "reading the webhook settings: %s",
+		    sqlite3_errmsg(db->db_h));
 		sqlite3_finalize(st);
 		return DB_ERR;
 	}
@@ -218,7 +219,8 @@ event_get(struct db *db, struct hook_event *ev, const char *sql, int64_t id)
 	else if (rc == SQLITE_DONE)
 		rc = db_fail(db, DB_NOTFOUND, "no such event");
 	else
-		rc = db_fail(db, DB_ERR, "%s", sqlite3_errmsg(db->db_h));
+		rc = db_fail(db, DB_ERR, "reading the event: %s",
+		    sqlite3_errmsg(db->db_h));
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -350,7 +352,8 @@ db_events(struct db *db, const char *status, long limit, db_event_cb cb,
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(db, DB_ERR, "%s", sqlite3_errmsg(db->db_h));
+		return db_fail(db, DB_ERR, "reading the events: %s",
+		    sqlite3_errmsg(db->db_h));
 	return DB_OK;
 }
 

@@ -152,7 +152,8 @@ db_list(struct db *db, const char *name, int json, db_vm_cb cb, void *arg)
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(db, DB_ERR, "%s", sqlite3_errmsg(db->db_h));
+		return db_fail(db, DB_ERR, "reading the VMs: %s",
+		    sqlite3_errmsg(db->db_h));
 	return DB_OK;
 }
 
@@ -242,7 +243,8 @@ db_log(struct db *db, const char *name, int64_t since_ms, long limit,
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(db, DB_ERR, "%s", sqlite3_errmsg(db->db_h));
+		return db_fail(db, DB_ERR, "reading the history: %s",
+		    sqlite3_errmsg(db->db_h));
 	return DB_OK;
 }
 

@@ -339,7 +339,8 @@ db_vm_get(struct db *db, const char *name, struct vm_def *vd)
 		sqlite3_finalize(st);
 		if (rc == SQLITE_DONE)
 			return db_fail(db, DB_NOTFOUND, "%s: no such VM", name);
-		return db_fail(db, DB_ERR, "%s", sqlite3_errmsg(db->db_h));
+		return db_fail(db, DB_ERR, "reading %s: %s", name,
+		    sqlite3_errmsg(db->db_h));
 	}
 	snprintf(vd->vd_name, sizeof(vd->vd_name), "%s", name);
 	id = sqlite3_column_int64(st, 0);

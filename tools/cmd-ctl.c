@@ -126,7 +126,7 @@ ctl_request(struct cli *cli, const char *what, char *const *names, int n,
 	req = calloc((size_t)n, sizeof(*req));
 	old_run = calloc((size_t)n, sizeof(*old_run));
 	if (req == NULL || old_run == NULL) {
-		rc = cli_err(EX_OSERR, "%s", strerror(ENOMEM));
+		rc = cli_err(EX_OSERR, "%s: %s", what, strerror(ENOMEM));
 		goto done;
 	}
 	for (i = 0; i < n; i++) {

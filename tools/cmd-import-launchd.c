@@ -269,7 +269,8 @@ import_launchd(struct cli *cli, const struct cmd *self, int argc,
 
 	/* Options may come before, between or after the files. */
 	if ((files = calloc((size_t)argc, sizeof(*files))) == NULL)
-		return cli_err(EX_OSERR, "%s", strerror(errno));
+		return cli_err(EX_OSERR, "import-launchd: %s",
+		    strerror(errno));
 	for (pos = 0;;) {
 		if ((rc = cli_options(self, argc - pos, argv + pos, import_long,
 		    import_opt, &io, &first, &dashdash)) != 0)
@@ -292,7 +293,8 @@ import_launchd(struct cli *cli, const struct cmd *self, int argc,
 	vds = calloc(n, sizeof(*vds));
 	how = calloc(n, sizeof(*how));
 	if (vds == NULL || how == NULL) {
-		rc = cli_err(EX_OSERR, "%s", strerror(errno));
+		rc = cli_err(EX_OSERR, "import-launchd: %s",
+		    strerror(errno));
 		goto done;
 	}
 	for (i = 0; i < n; i++)
@@ -327,7 +329,8 @@ import_launchd(struct cli *cli, const struct cmd *self, int argc,
 	if (io.io_dry_run) {
 		for (i = 0; i < n; i++) {
 			if ((line = add_line(&vds[i])) == NULL) {
-				rc = cli_err(EX_OSERR, "%s", strerror(ENOMEM));
+				rc = cli_err(EX_OSERR, "import-launchd: "
+				    "%s", strerror(ENOMEM));
 				goto done;
 			}
 			printf("%s\n", line);
