@@ -856,8 +856,9 @@ bp_obj(struct bp *p, unsigned type, uint64_t count)
 {
 	unsigned char m;
 
-	ck_assert_ptr_nonnull(p->bp_off = realloc(p->bp_off,
-	    (p->bp_n + 1) * sizeof(*p->bp_off)));
+	if ((p->bp_n & (p->bp_n - 1)) == 0)	/* grow at powers of 2 */
+		ck_assert_ptr_nonnull(p->bp_off = realloc(p->bp_off,
+		    (p->bp_n ? p->bp_n * 2 : 1) * sizeof(*p->bp_off)));
 	p->bp_off[p->bp_n] = (uint32_t)p->bp_len;
 	if (count < 15) {
 		m = (unsigned char)(type << 4 | count);
