@@ -237,6 +237,14 @@ class HostilePlists(HardenCase):
                                                  range(5, n)) + b"\n"),
                         r.out[:200])
         self.assertLess(took, 2 * FAST, "took %.2fs" % took)
+        # Stored the same way: the argv JSON grew by a copy per argument.
+        t0 = time.monotonic()
+        r = self.run_vmsched("import-launchd", path)
+        took = time.monotonic() - t0
+        self.assertEqual(r.rc, 0, r.err)
+        self.assertLess(took, 2 * FAST, "import took %.2fs" % took)
+        argv = self.ok("--json", "show", "x").json()["argv"]
+        self.assertEqual(argv, ["a%d" % i for i in range(n)])
 
     def test_control_characters_are_escaped(self):
         data = (XML_HEAD + b"<dict><key>Label</key><string>x\x1b]0;t\x07"
