@@ -38,7 +38,8 @@ ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(DEPCFLAGS) -pthread -Isched -Idb -Itool
 LIB_SRCS = sched/drv-exec.c sched/log.c sched/plan.c sched/policy.c \
 	   sched/probe.c sched/proc.c sched/util.c sched/value.c \
 	   sched/vmdef.c sched/vmx.c sched/launchd.c sched/trust.c \
-	   db/db.c db/event.c db/graph.c db/query.c db/run.c db/vm.c db/import.c
+	   sched/plistbound.c sched/text.c \
+	   db/db.c db/perm.c db/event.c db/graph.c db/query.c db/run.c db/vm.c db/import.c
 # The daemon: its loop, the state machine, boot waves and shutdown, the
 # checks it runs, what it writes.
 LIB_SRCS += sched/daemon.c sched/fsm.c sched/boot.c sched/gate.c \
@@ -65,7 +66,7 @@ CMD_OBJS = $(CMD_SRCS:%.c=$(BUILD)/%.o)
 
 # Check suites: tests/check_*.c, each its own program.
 UNIT	 = check_value check_plan check_db check_vmx check_policy check_waves check_launchd
-UNIT	+= check_hook check_fsm check_metrics
+UNIT	+= check_hook check_fsm check_metrics check_text
 UNIT_BINS = $(UNIT:%=$(BUILD)/tests/%)
 # Test programs the integration suites drive (built by the tests/% rule).
 TEST_HELPERS = $(BUILD)/tests/hook_driver
@@ -81,7 +82,7 @@ BENCH_RESULTS ?= $(BUILD)/bench/results.txt
 TEST_HELPERS += $(BENCH_BINS)
 
 # libFuzzer targets: tests/fuzz/<name>.c, built with clang.
-FUZZ_TARGETS = fuzz_vmx fuzz_plist
+FUZZ_TARGETS = fuzz_vmx fuzz_plist fuzz_values fuzz_since fuzz_url
 FUZZ_SECONDS ?= 20
 
 .PHONY: all check unit integration demo bench install uninstall clean deps fuzz

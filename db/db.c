@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -52,31 +53,6 @@ db_default_path(char *buf, size_t len)
 	else
 		return -1;
 	return n < 0 || (size_t)n >= len ? -1 : 0;
-}
-
-/* mkdir -p the directory that holds path, new parts mode 0700. */
-static int
-make_parent(const char *path)
-{
-	char dir[PATH_MAX], *p;
-
-	if (strlen(path) >= sizeof(dir))
-		return -1;
-	strcpy(dir, path);
-	if ((p = strrchr(dir, '/')) == NULL || p == dir)
-		return 0;
-	*p = '\0';
-	for (p = dir + 1; ; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-		*p = '\0';
-		if (mkdir(dir, 0700) == -1 && errno != EEXIST)
-			return -1;
-		if ((*p = c) == '\0')
-			break;
-	}
-	return 0;
 }
 
 /* vms_time(ms): RFC 3339 UTC with milliseconds, NULL for NULL. */
@@ -122,6 +98,40 @@ sql_signame(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	    SQLITE_TRANSIENT);
 }
 
+/*
+ * vms_utf8(text): text made valid UTF-8 (each stray byte a U+FFFD), so a
+ * JSON document built from whatever the database holds stays JSON.
+ */
+static void
+sql_utf8(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const char *s;
+	char *out;
+	int len;
+
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	s = (const char *)sqlite3_value_text(argv[0]);
+	len = sqlite3_value_bytes(argv[0]);
+	if (s == NULL) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	if (text_utf8(s, (size_t)len)) {
+		sqlite3_result_value(ctx, argv[0]);
+		return;
+	}
+	if ((out = sqlite3_malloc64((sqlite3_uint64)len * 3 + 1)) == NULL) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	sqlite3_result_text64(ctx, out, text_utf8_fix(s, (size_t)len, out),
+	    sqlite3_free, SQLITE_UTF8);
+}
+
 /* DB_NEWER, with the message, when version is past what we know. */
 static int
 refuse_newer(struct db *db, int version)
@@ -150,13 +160,15 @@ db_version(struct db *db, int *version)
 	return DB_OK;
 }
 
+/* Run sql; on failure db_err is "what: SQLite's why". */
 static int
-exec(struct db *db, const char *sql)
+exec(struct db *db, const char *what, const char *sql)
 {
 	char *err = NULL;
 
 	if (sqlite3_exec(db->db_h, sql, NULL, NULL, &err) != SQLITE_OK) {
-		db_fail(db, DB_ERR, "%s", err ? err : sqlite3_errmsg(db->db_h));
+		db_fail(db, DB_ERR, "%s: %s", what,
+		    err ? err : sqlite3_errmsg(db->db_h));
 		sqlite3_free(err);
 		return DB_ERR;
 	}
@@ -180,7 +192,7 @@ wal(struct db *db)
 
 	if (sqlite3_prepare_v2(db->db_h, "PRAGMA journal_mode = WAL", -1, &st,
 	    NULL) != SQLITE_OK)
-		return db_sqlfail(db, "journal_mode WAL");
+		return db_sqlfail(db, "turning WAL on");
 	for (;;) {
 		/* It answers with the mode it is in: unchanged when busy. */
 		rc = sqlite3_step(st);
@@ -192,7 +204,7 @@ wal(struct db *db)
 		if ((rc != SQLITE_ROW && (rc & 0xff) != SQLITE_BUSY &&
 		    (rc & 0xff) != SQLITE_LOCKED) || mono_ms() >= until) {
 			sqlite3_finalize(st);
-			return db_fail(db, DB_ERR, "journal_mode WAL: %s",
+			return db_fail(db, DB_ERR, "turning WAL on: %s",
 			    rc == SQLITE_ROW ? "the database stays busy" :
 			    sqlite3_errmsg(db->db_h));
 		}
@@ -207,13 +219,13 @@ db_tx(struct db *db, int (*fn)(struct db *, void *), void *arg)
 {
 	int rc;
 
-	if (exec(db, "BEGIN IMMEDIATE") != DB_OK)
+	if (exec(db, "starting a change", "BEGIN IMMEDIATE") != DB_OK)
 		return DB_ERR;
 	if ((rc = fn(db, arg)) != DB_OK) {
 		sqlite3_exec(db->db_h, "ROLLBACK", NULL, NULL, NULL);
 		return rc;
 	}
-	if (exec(db, "COMMIT") != DB_OK) {
+	if (exec(db, "committing the change", "COMMIT") != DB_OK) {
 		sqlite3_exec(db->db_h, "ROLLBACK", NULL, NULL, NULL);
 		return DB_ERR;
 	}
@@ -225,11 +237,11 @@ db_snapshot(struct db *db, int (*fn)(struct db *, void *), void *arg)
 {
 	int rc;
 
-	if (exec(db, "BEGIN DEFERRED") != DB_OK)
+	if (exec(db, "reading a snapshot", "BEGIN DEFERRED") != DB_OK)
 		return DB_ERR;
 	rc = fn(db, arg);
 	/* Only reads: COMMIT and ROLLBACK end it alike. */
-	if (exec(db, "COMMIT") != DB_OK) {
+	if (exec(db, "ending a snapshot", "COMMIT") != DB_OK) {
 		sqlite3_exec(db->db_h, "ROLLBACK", NULL, NULL, NULL);
 		return rc != DB_OK ? rc : DB_ERR;
 	}
@@ -252,7 +264,7 @@ static int
 migrate_step(struct db *db, void *arg)
 {
 	struct migrate_arg *ma = arg;
-	char pragma[64];
+	char pragma[64], what[96];
 	int version;
 
 	/* Another process may have migrated while we waited for the lock. */
@@ -260,12 +272,13 @@ migrate_step(struct db *db, void *arg)
 		return DB_ERR;
 	if (version >= ma->ma_target)
 		return DB_OK;
-	if (exec(db, db_migrations[version].m_sql) != DB_OK)
-		return db_fail(db, DB_ERR, "migration %s: %s",
-		    db_migrations[version].m_name, db->db_err);
+	snprintf(what, sizeof(what), "migration %s",
+	    db_migrations[version].m_name);
+	if (exec(db, what, db_migrations[version].m_sql) != DB_OK)
+		return DB_ERR;
 	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
 	    version + 1);
-	if (exec(db, pragma) != DB_OK)
+	if (exec(db, "recording the schema version", pragma) != DB_OK)
 		return DB_ERR;
 	ma->ma_applied++;
 	return DB_OK;
@@ -294,18 +307,146 @@ db_migrate(struct db *db, int version, int *applied)
 	return DB_OK;
 }
 
+/* How a connection is made; see db_open_how. */
+enum conn {
+	CONN_RW,	/* read and write, the normal way */
+	CONN_RO,	/* read-only: the file or its directory is */
+	CONN_HEAP,	/* reading when the -shm cannot be used (a full
+			 * disk): exclusive locking keeps the WAL index in
+			 * memory; nothing is written, not even on close */
+	CONN_FROZEN,	/* reading what nobody can write (a read-only
+			 * directory without -shm): immutable */
+};
+
+/* "file:" URI of path for SQLite, with its special characters escaped. */
+static int
+uri(const char *path, const char *query, char *buf, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
+	const char *p;
+
+	if (len < 6)
+		return -1;
+	memcpy(buf, "file:", 5);
+	n = 5;
+	for (p = path; *p != '\0'; p++) {
+		if (n + 4 >= len)
+			return -1;
+		if (*p == '%' || *p == '?' || *p == '#' ||
+		    (unsigned char)*p >= 0x80 || (unsigned char)*p < 0x20) {
+			buf[n++] = '%';
+			buf[n++] = hex[(unsigned char)*p >> 4];
+			buf[n++] = hex[(unsigned char)*p & 0xf];
+		} else
+			buf[n++] = *p;
+	}
+	if (n + strlen(query) + 1 > len)
+		return -1;
+	memcpy(buf + n, query, strlen(query) + 1);
+	return 0;
+}
+
+/* "; the file system that holds it is full: ..." when it is, else "". */
+static const char *
+full_hint(const char *path)
+{
+	char dir[PATH_MAX], *slash;
+	struct statvfs sv;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		slash[slash == dir] = '\0';
+	if (statvfs(dir, &sv) == -1 ||
+	    (geteuid() == 0 ? sv.f_bfree : sv.f_bavail) > 0)
+		return "";
+	return "; the file system that holds it is full: free some space";
+}
+
+/*
+ * Connect to the database file real as conn says, and read its schema
+ * version into *version before anything writes. DB_OK, or DB_ERR with
+ * the connection closed and *code SQLite's error code.
+ */
+static int
+conn_open(struct db *db, const char *real, enum conn conn, int *version,
+    int *code)
+{
+	char name[PATH_MAX * 3 + 32];
+	const char *path = db->db_path;
+	int flags = SQLITE_OPEN_NOFOLLOW, rc;
+
+	*code = SQLITE_OK;
+	flags |= conn == CONN_RO || conn == CONN_FROZEN ?
+	    SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	snprintf(name, sizeof(name), "%s", real);
+	if (conn == CONN_FROZEN) {
+		flags |= SQLITE_OPEN_URI;
+		if (uri(real, "?immutable=1", name, sizeof(name)) == -1)
+			return db_fail(db, DB_ERR, "%s: path too long", path);
+	}
+	if ((rc = sqlite3_open_v2(name, &db->db_h, flags, NULL)) !=
+	    SQLITE_OK)
+		goto fail;
+	sqlite3_busy_timeout(db->db_h, BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(db->db_h, 1);
+	if (conn == CONN_HEAP && ((rc = sqlite3_db_config(db->db_h,
+	    SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_exec(db->db_h, "PRAGMA locking_mode = EXCLUSIVE; "
+	    "PRAGMA query_only = 1", NULL, NULL, NULL)) != SQLITE_OK))
+		goto fail;
+	if ((rc = sqlite3_create_function(db->db_h, "vms_time", 1,
+	    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_time, NULL,
+	    NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_create_function(db->db_h, "vms_signame", 1,
+	    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_signame, NULL,
+	    NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_create_function(db->db_h, "vms_utf8", 1,
+	    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_utf8, NULL,
+	    NULL)) != SQLITE_OK)
+		goto fail;
+	if (db_version(db, version) != DB_OK) {
+		rc = sqlite3_extended_errcode(db->db_h);
+		goto fail;
+	}
+	return DB_OK;
+fail:
+	*code = rc;
+	if ((rc & 0xff) == SQLITE_NOTADB)
+		db_fail(db, DB_ERR, "%s: not a vmsched database: %s", path,
+		    sqlite3_errstr(rc));
+	else if ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_FULL)
+		db_fail(db, DB_ERR, "%s: cannot read the database: %s%s", path,
+		    sqlite3_errstr(rc), full_hint(real));
+	else
+		db_fail(db, DB_ERR, "%s: cannot open the database: %s", path,
+		    db->db_h != NULL ? sqlite3_errmsg(db->db_h) :
+		    sqlite3_errstr(rc));
+	db_close(db);
+	return DB_ERR;
+}
+
 int
 db_open(struct db *db, const char *path, int max_version)
 {
-	int fd, rc, version;
+	return db_open_how(db, path, max_version, DB_OPEN_CREATE);
+}
+
+int
+db_open_how(struct db *db, const char *path, int max_version,
+    enum db_open_how how)
+{
+	char real[PATH_MAX], dir[PATH_MAX], *slash;
+	enum conn conn;
+	struct stat st;
+	int rc, code, version, writable;
 
 	memset(db, 0, sizeof(*db));
 	if (strlen(path) >= sizeof(db->db_path))
 		return db_fail(db, DB_CANTCREATE, "%s: path too long", path);
 	strcpy(db->db_path, path);
-	if (make_parent(path) == -1)
-		return db_fail(db, DB_CANTCREATE, "%s: cannot create its "
-		    "directory: %s", path, strerror(errno));
 	/*
 	 * Create the file if it is missing, but never open() and close() an
 	 * existing one: closing any descriptor of a file drops every POSIX
@@ -315,57 +456,67 @@ db_open(struct db *db, const char *path, int max_version)
 	 * the database would then take itself for the last user and delete
 	 * the WAL under it: later commits vanish.
 	 */
-	if (access(path, F_OK) == -1) {
-		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (fd == -1 && errno != EEXIST)
+	if (stat(path, &st) == -1) {
+		if (errno != ENOENT)
 			return db_fail(db, DB_CANTCREATE, "%s: %s", path,
 			    strerror(errno));
-		if (fd != -1)
-			close(fd);
-	} else if (access(path, R_OK | W_OK) == -1)
+		if (how != DB_OPEN_CREATE)
+			return db_fail(db, DB_NOTFOUND, "%s: no such database "
+			    "(vmsched add creates one; --db or VMSCHED_DB "
+			    "names another)", path);
+		if ((rc = db_perm_create(db, path)) != DB_OK)
+			return rc;
+	}
+	if (realpath(path, real) == NULL)
 		return db_fail(db, DB_CANTCREATE, "%s: %s", path,
 		    strerror(errno));
-	if (sqlite3_open_v2(path, &db->db_h, SQLITE_OPEN_READWRITE, NULL) !=
-	    SQLITE_OK) {
-		db_fail(db, DB_CANTCREATE, "%s: %s", path,
-		    db->db_h ? sqlite3_errmsg(db->db_h) : "out of memory");
-		db_close(db);
-		return DB_CANTCREATE;
-	}
-	sqlite3_busy_timeout(db->db_h, BUSY_TIMEOUT_MS);
-	sqlite3_extended_result_codes(db->db_h, 1);
-	if (sqlite3_create_function(db->db_h, "vms_time", 1,
-	    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_time, NULL,
-	    NULL) != SQLITE_OK ||
-	    sqlite3_create_function(db->db_h, "vms_signame", 1,
-	    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_signame, NULL,
-	    NULL) != SQLITE_OK)
-		goto fail;
+	if ((rc = db_perm_check(db, real)) != DB_OK)
+		return rc;
+	snprintf(dir, sizeof(dir), "%s", real);
+	slash = strrchr(dir, '/');
+	slash[slash == dir] = '\0';
+	writable = access(real, R_OK | W_OK) == 0 && access(dir, W_OK) == 0;
+	if (!writable && how != DB_OPEN_READ)
+		return db_fail(db, DB_CANTCREATE, "%s: cannot write the "
+		    "database: %s", path, strerror(errno));
 	/* Read the version before anything writes: a newer file is left as
 	 * it is, byte for byte. */
-	if (db_version(db, &version) != DB_OK) {
-		db_fail(db, DB_ERR, "%s: not a vmsched database: %s", path,
-		    sqlite3_errmsg(db->db_h));
-		db_close(db);
-		return DB_ERR;
+	conn = writable ? CONN_RW : CONN_RO;
+	rc = conn_open(db, real, conn, &version, &code);
+	if (rc != DB_OK && how == DB_OPEN_READ && ((code & 0xff) ==
+	    SQLITE_IOERR || (code & 0xff) == SQLITE_FULL ||
+	    (code & 0xff) == SQLITE_CANTOPEN ||
+	    (code & 0xff) == SQLITE_READONLY)) {
+		/* A full disk or a read-only place: read all the same. */
+		conn = writable ? CONN_HEAP : CONN_FROZEN;
+		rc = conn_open(db, real, conn, &version, &code);
 	}
+	if (rc != DB_OK)
+		return rc;
 	if (refuse_newer(db, version) != DB_OK) {
 		db_close(db);
 		return DB_NEWER;
 	}
-	if (wal(db) != DB_OK ||
-	    exec(db, "PRAGMA synchronous = NORMAL") != DB_OK ||
-	    exec(db, "PRAGMA foreign_keys = ON") != DB_OK)
-		goto fail;
+	if ((conn == CONN_RW && (wal(db) != DB_OK || exec(db, "setting up",
+	    "PRAGMA synchronous = NORMAL") != DB_OK)) ||
+	    exec(db, "setting up", "PRAGMA foreign_keys = ON") != DB_OK) {
+		db_close(db);
+		return DB_ERR;
+	}
+	if (conn != CONN_RW && version < (max_version < 0 ? db_nmigrations :
+	    max_version)) {
+		db_fail(db, DB_CANTCREATE, "%s: schema version %d is older "
+		    "than this vmsched's (%d), and the database cannot be "
+		    "written now to bring it up to date: run vmsched db "
+		    "migrate as its owner", path, version, db_nmigrations);
+		db_close(db);
+		return DB_CANTCREATE;
+	}
 	if ((rc = db_migrate(db, max_version, NULL)) != DB_OK) {
 		db_close(db);
 		return rc;
 	}
 	return DB_OK;
-fail:
-	db_sqlfail(db, path);
-	db_close(db);
-	return DB_ERR;
 }
 
 void
@@ -451,7 +602,7 @@ bindv(struct db *db, sqlite3_stmt *st, const char *types, va_list ap)
 			return db_fail(db, DB_ERR, "bad bind type '%c'", *types);
 		}
 	}
-	return rc == SQLITE_OK ? DB_OK : db_sqlfail(db, "bind");
+	return rc == SQLITE_OK ? DB_OK : db_sqlfail(db, "binding a value");
 }
 
 sqlite3_stmt *
@@ -460,7 +611,7 @@ db_prepv(struct db *db, const char *sql, const char *types, va_list ap)
 	sqlite3_stmt *st;
 
 	if (sqlite3_prepare_v2(db->db_h, sql, -1, &st, NULL) != SQLITE_OK) {
-		db_sqlfail(db, "prepare");
+		db_sqlfail(db, "preparing a query");
 		return NULL;
 	}
 	if (bindv(db, st, types, ap) != DB_OK) {
@@ -497,7 +648,7 @@ db_exec(struct db *db, const char *sql, const char *types, ...)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		;
 	if (rc != SQLITE_DONE) {
-		db_sqlfail(db, "step");
+		db_sqlfail(db, "running a query");
 		sqlite3_finalize(st);
 		return rc == SQLITE_CONSTRAINT_UNIQUE ? DB_EXISTS : DB_ERR;
 	}
@@ -521,7 +672,7 @@ db_int(struct db *db, int64_t *out, const char *sql, const char *types, ...)
 	if (rc == SQLITE_ROW)
 		*out = sqlite3_column_int64(st, 0);
 	else if (rc != SQLITE_DONE)
-		db_sqlfail(db, "step");
+		db_sqlfail(db, "running a query");
 	sqlite3_finalize(st);
 	if (rc == SQLITE_ROW)
 		return DB_OK;
@@ -544,7 +695,7 @@ db_textv(struct db *db, char **out, const char *sql, const char *types,
 	    (*out = strdup((const char *)s)) == NULL)
 		rc = db_fail(db, DB_ERR, "out of memory");
 	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		rc = db_sqlfail(db, "step");
+		rc = db_sqlfail(db, "running a query");
 	sqlite3_finalize(st);
 	if (rc == SQLITE_ROW)
 		return DB_OK;

@@ -24,6 +24,7 @@ enum db_status {
 	DB_NEWER = -5,		/* written by a newer vmsched: left untouched */
 	DB_CANTCREATE = -6,	/* the file or its directory cannot be made */
 	DB_LIVE = -7,		/* the VM has a process: stop it first */
+	DB_UNSAFE = -8,		/* others could read or change it (perm.c) */
 };
 
 /* Statements kept prepared for the daemon's hot path (db_cached). */
@@ -63,6 +64,37 @@ int	 db_default_path(char *buf, size_t len);
  * than this binary is refused with DB_NEWER and not modified.
  */
 int	 db_open(struct db *db, const char *path, int max_version);
+
+/*
+ * Issue 10: opening without creating, reading what cannot be written, and
+ * refusing a database other users could read or change (perm.c).
+ */
+enum db_open_how {
+	DB_OPEN_CREATE,	/* read and write; create it if missing (db_open) */
+	DB_OPEN_WRITE,	/* read and write; DB_NOTFOUND if missing */
+	DB_OPEN_READ,	/* read; DB_NOTFOUND if missing, and read-only when
+			 * it cannot be written (a read-only file, directory
+			 * or disk, or a full disk) */
+};
+/*
+ * db_open as how says. Every way refuses, with DB_UNSAFE and the fix in
+ * db_err, a database (or its -wal, -shm, -journal, or directory) that a
+ * user other than root and the caller owns or may read or change, and
+ * anything but a regular file; creating makes missing directories 0700
+ * and the file 0600 whatever the umask. A read-only connection refuses
+ * (DB_CANTCREATE) a schema older than this binary's instead of
+ * migrating it.
+ */
+int	 db_open_how(struct db *db, const char *path, int max_version,
+	    enum db_open_how how);
+/* perm.c, for db.c: DB_OK, or DB_UNSAFE / DB_CANTCREATE with why. */
+/* The database file real (a realpath), its side files and directory. */
+int	 db_perm_check(struct db *db, const char *real);
+/* A directory for the database, and every directory above it. */
+int	 db_perm_dir(struct db *db, const char *dir);
+/* Make path's missing directories 0700, refuse an unsafe one, and
+ * create the file 0600 if it is still missing. */
+int	 db_perm_create(struct db *db, const char *path);
 void	 db_close(struct db *db);
 /* The schema version of the open database. */
 int	 db_version(struct db *db, int *version);

@@ -30,7 +30,8 @@ db_event_add(struct db *db, const char *event, const char *vm, long uid,
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(db, DB_ERR, "%s", sqlite3_errmsg(db->db_h));
+		return db_fail(db, DB_ERR, "reading the webhook's event "
+		    "filter: %s", sqlite3_errmsg(db->db_h));
 	return db_exec(db, "INSERT INTO event (time, event, vm, uid, detail, "
 	    "status) VALUES (?1, ?2, ?3, nullif(?4, -1), "
 	    "json(coalesce(?5, '{}')), ?6)", "ittitt", now_ms(), event, vm,

@@ -140,14 +140,14 @@ db_plan_rows(struct db *db, const struct db_graph *g, const int *wave,
 	 * here rather than by SQL, which would need the waves in a table. */
 	/* Dependencies and gates aggregated once each and joined: a
 	 * subquery per VM costs twice as much on a large fleet. */
-	st = db_prep(db, "SELECT v.id, json_object('name', v.name, "
+	st = db_prep(db, "SELECT v.id, vms_utf8(json_object('name', v.name, "
 	    "'order', v.boot_order, "
 	    "'enabled', json(iif(v.enabled, 'true', 'false')), "
 	    "'after', json(coalesce(d.after, '[]')), "
 	    "'gates', json(coalesce(g.gates, '[]')), "
 	    "'wait_timeout_ms', v.wait_timeout_ms, "
 	    "'up_delay_ms', v.up_delay_ms, 'ready_tcp', v.ready_tcp, "
-	    "'stop_timeout_ms', v.stop_timeout_ms) "
+	    "'stop_timeout_ms', v.stop_timeout_ms)) "
 	    "FROM vm v LEFT JOIN (SELECT e.vm_id, json_group_array(a.name) "
 	    "    AS after FROM vm_after e JOIN vm a ON a.id = e.after_id "
 	    "    GROUP BY e.vm_id) d ON d.vm_id = v.id "

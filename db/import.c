@@ -80,7 +80,8 @@ db_stop_timeouts(struct db *db, int64_t *sum_ms, int64_t *count,
 		*count = sqlite3_column_int64(st, 1);
 		*unbounded = sqlite3_column_int(st, 2);
 	} else
-		db_fail(db, DB_ERR, "%s", sqlite3_errmsg(db->db_h));
+		db_fail(db, DB_ERR, "adding up the stop timeouts: %s",
+		    sqlite3_errmsg(db->db_h));
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? DB_OK : DB_ERR;
 }

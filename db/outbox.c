@@ -70,7 +70,8 @@ db_webhook_get(struct db *db, struct db_webhook *wh)
 	if (st == NULL)
 		return DB_ERR;
 	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
-		db_fail(db, DB_ERR, "%s", sqlite3_errmsg(db->db_h));
+		db_fail(db, DB_ERR, "reading the webhook settings: %s",
+		    sqlite3_errmsg(db->db_h));
 		sqlite3_finalize(st);
 		return DB_ERR;
 	}
@@ -218,7 +219,8 @@ event_get(struct db *db, struct hook_event *ev, const char *sql, int64_t id)
 	else if (rc == SQLITE_DONE)
 		rc = db_fail(db, DB_NOTFOUND, "no such event");
 	else
-		rc = db_fail(db, DB_ERR, "%s", sqlite3_errmsg(db->db_h));
+		rc = db_fail(db, DB_ERR, "reading the event: %s",
+		    sqlite3_errmsg(db->db_h));
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -259,9 +261,10 @@ db_outbox_body(struct db *db, int64_t id, const char *host, const char *text,
 	int rc;
 
 	if (text != NULL)
-		return db_text(db, body, "SELECT json_object('text', ?)", "t",
-		    text);
-	rc = db_text(db, body, "SELECT json_object('id', id, 'event', event, "
+		return db_text(db, body, "SELECT vms_utf8(json_object('text', "
+		    "?))", "t", text);
+	rc = db_text(db, body, "SELECT vms_utf8(json_object('id', id, "
+	    "'event', event, "
 	    "'time', vms_time(time), 'host', ?2, 'vm', json(CASE WHEN vm IS "
 	    "NULL THEN NULL ELSE json_object('name', vm, "
 	    "'pid', json_extract(detail, '$.pid'), "
@@ -275,7 +278,8 @@ db_outbox_body(struct db *db, int64_t id, const char *host, const char *text,
 	    "'next_delay_ms', json_extract(detail, '$.delay_ms'), "
 	    "'rule', json_extract(detail, '$.rule'), "
 	    "'why', json_extract(detail, '$.why')) END), "
-	    "'detail', json(detail)) FROM event WHERE id = ?1", "it", id, host);
+	    "'detail', json(detail))) FROM event WHERE id = ?1", "it", id,
+	    host);
 	if (rc == DB_NOTFOUND)
 		db_fail(db, rc, "event %lld: no such event", (long long)id);
 	return rc;
@@ -349,7 +353,8 @@ event_rows(struct db *db, sqlite3_stmt *st, db_event_cb cb, void *arg)
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(db, DB_ERR, "%s", sqlite3_errmsg(db->db_h));
+		return db_fail(db, DB_ERR, "reading the events: %s",
+		    sqlite3_errmsg(db->db_h));
 	return DB_OK;
 }
 
@@ -408,8 +413,8 @@ db_events_json(struct db *db, const char *status, long limit, char **json)
 {
 	int rc;
 
-	rc = db_text(db, json, "SELECT json_group_array(json(j)) FROM ("
-	    EVENTS_SQL ")", "ti", status, (int64_t)limit);
+	rc = db_text(db, json, "SELECT vms_utf8(json_group_array(json(j))) "
+	    "FROM (" EVENTS_SQL ")", "ti", status, (int64_t)limit);
 	if (rc == DB_OK && *json == NULL)
 		rc = db_fail(db, DB_ERR, "events: no result");
 	return rc;
@@ -420,7 +425,7 @@ db_webhook_json(struct db *db, const char *url_shown, char **json)
 {
 	int rc;
 
-	rc = db_text(db, json, "SELECT json_object('url', ?1, "
+	rc = db_text(db, json, "SELECT vms_utf8(json_object('url', ?1, "
 	    "'secret_set', json(iif(EXISTS (SELECT 1 FROM setting "
 	    "    WHERE key = 'webhook.secret'), 'true', 'false')), "
 	    "'events', (SELECT value FROM setting WHERE key = "
@@ -429,7 +434,8 @@ db_webhook_json(struct db *db, const char *url_shown, char **json)
 	    "    setting WHERE key = 'webhook.format'), 'json')), "
 	    "'pending', (SELECT count(*) FROM event WHERE status = "
 	    "    'pending'), "
-	    "'failed', (SELECT count(*) FROM event WHERE status = 'failed'))",
+	    "'failed', (SELECT count(*) FROM event WHERE status = "
+	    "    'failed')))",
 	    "t", url_shown);
 	if (rc == DB_OK && *json == NULL)
 		rc = db_fail(db, DB_ERR, "webhook: no result");

@@ -68,7 +68,8 @@
 	"SELECT v.name, v.boot_order, v.restart, s.state, s.pid, " \
 	"s.restarts, s.failures, s.state_since, c.started_at, s.why, " \
 	"r.reason, r.exit_code, r.signal, r.ended_at, " \
-	"CASE WHEN $json THEN json_object(" LIST_KEYS ") END AS j " LIST_FROM
+	"CASE WHEN $json THEN vms_utf8(json_object(" LIST_KEYS ")) END AS j " \
+	LIST_FROM
 
 /* Run a one-row, one-column query that yields JSON text. */
 static int
@@ -100,9 +101,9 @@ db_show_json(struct db *db, const char *name, char **json)
 {
 	int rc;
 
-	rc = json_query(db, json, "SELECT json_object(" LIST_KEYS ", "
-	    STATE_KEYS ", " DEF_KEYS ") " LIST_FROM "WHERE v.name = ?", "t",
-	    name);
+	rc = json_query(db, json, "SELECT vms_utf8(json_object(" LIST_KEYS
+	    ", " STATE_KEYS ", " DEF_KEYS ")) " LIST_FROM "WHERE v.name = ?",
+	    "t", name);
 	if (rc == DB_NOTFOUND)
 		db_fail(db, rc, "%s: no such VM", name);
 	return rc;
@@ -151,7 +152,8 @@ db_list(struct db *db, const char *name, int json, db_vm_cb cb, void *arg)
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(db, DB_ERR, "%s", sqlite3_errmsg(db->db_h));
+		return db_fail(db, DB_ERR, "reading the VMs: %s",
+		    sqlite3_errmsg(db->db_h));
 	return DB_OK;
 }
 
@@ -253,7 +255,8 @@ each_row(struct db *db, sqlite3_stmt *st, int tcol, db_log_cb cb, void *arg)
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(db, DB_ERR, "%s", sqlite3_errmsg(db->db_h));
+		return db_fail(db, DB_ERR, "reading the history: %s",
+		    sqlite3_errmsg(db->db_h));
 	return DB_OK;
 }
 
@@ -293,7 +296,8 @@ db_log_json(struct db *db, const char *name, int64_t since_ms, long limit,
 	char *sql;
 	int rc;
 
-	if ((sql = log_sql(name, "SELECT json_group_array(json(j)) FROM (%s)"))
+	if ((sql = log_sql(name, "SELECT vms_utf8(json_group_array(json(j))) "
+	    "FROM (%s)"))
 	    == NULL)
 		return db_fail(db, DB_ERR, "out of memory");
 	rc = json_query(db, json, sql, "tiinn", name, since_ms, (int64_t)limit,

@@ -16,24 +16,63 @@
 #define LIVE_STATES	"('starting', 'running', 'up', 'stopping', 'suspending')"
 #define BUSY_STATES	"('waiting', 'backoff', 'blocked')"
 
-/* JSON array text of the strings, built by SQLite; *out malloc'ed. */
+/*
+ * JSON array text of the strings, each quoted by SQLite's json_quote;
+ * *out malloc'ed. One statement reused, the array grown in place: linear
+ * in its length (json_insert on the whole array, once per string, made a
+ * 60,000-argument command take most of a minute).
+ */
 static int
 json_strv(struct db *db, const struct strv *sv, char **out)
 {
-	char *acc, *next;
-	size_t i;
+	sqlite3_stmt *st;
+	const char *q;
+	char *acc, *more;
+	size_t len = 1, cap = 256, want, n, i;
+	int rc = SQLITE_OK;
 
-	if ((acc = strdup("[]")) == NULL)
+	*out = NULL;
+	if ((acc = malloc(cap)) == NULL)
 		return db_fail(db, DB_ERR, "out of memory");
-	for (i = 0; i < sv->sv_n; i++) {
-		if (db_text(db, &next, "SELECT json_insert(?, '$[#]', ?)", "tt",
-		    acc, sv->sv_v[i]) != DB_OK) {
-			free(acc);
-			return DB_ERR;
-		}
+	acc[0] = '[';
+	if ((st = db_prep(db, "SELECT json_quote(?)", "")) == NULL) {
 		free(acc);
-		acc = next;
+		return DB_ERR;
 	}
+	for (i = 0; i < sv->sv_n; i++) {
+		sqlite3_reset(st);
+		if ((rc = sqlite3_bind_text(st, 1, sv->sv_v[i], -1,
+		    SQLITE_STATIC)) != SQLITE_OK ||
+		    (rc = sqlite3_step(st)) != SQLITE_ROW ||
+		    (q = (const char *)sqlite3_column_text(st, 0)) == NULL)
+			break;
+		n = strlen(q);
+		if (len + n + 3 > cap) {
+			for (want = cap * 2; len + n + 3 > want; want *= 2)
+				;
+			if ((more = realloc(acc, want)) == NULL)
+				break;
+			acc = more;
+			cap = want;
+		}
+		if (i > 0)
+			acc[len++] = ',';
+		memcpy(acc + len, q, n);
+		len += n;
+	}
+	if (i < sv->sv_n) {
+		if (rc == SQLITE_ROW || rc == SQLITE_OK)
+			db_fail(db, DB_ERR, "out of memory");
+		else
+			db_fail(db, DB_ERR, "quoting a string: %s",
+			    sqlite3_errmsg(db->db_h));
+		sqlite3_finalize(st);
+		free(acc);
+		return DB_ERR;
+	}
+	sqlite3_finalize(st);
+	acc[len++] = ']';
+	acc[len] = '\0';
 	*out = acc;
 	return DB_OK;
 }
@@ -302,6 +341,25 @@ db_vm_update(struct db *db, const char *name, db_edit_fn fn, void *arg,
 	return rc;
 }
 
+/*
+ * A part of a definition could not be read: "reading NAME's WHAT: why",
+ * the why SQLite's (the statement failed), or ENOMEM's (rc still a row).
+ */
+static int
+unread(struct db *db, const char *name, const char *what, int prepared,
+    int rc)
+{
+	char why[sizeof(db->db_err)];
+
+	if (!prepared)
+		snprintf(why, sizeof(why), "%s", db->db_err);
+	else if (rc == SQLITE_ROW)
+		snprintf(why, sizeof(why), "%s", strerror(ENOMEM));
+	else
+		snprintf(why, sizeof(why), "%s", sqlite3_errmsg(db->db_h));
+	return db_fail(db, DB_ERR, "reading %s's %s: %s", name, what, why);
+}
+
 int
 db_vm_get(struct db *db, const char *name, struct vm_def *vd)
 {
@@ -321,7 +379,8 @@ db_vm_get(struct db *db, const char *name, struct vm_def *vd)
 		sqlite3_finalize(st);
 		if (rc == SQLITE_DONE)
 			return db_fail(db, DB_NOTFOUND, "%s: no such VM", name);
-		return db_fail(db, DB_ERR, "%s", sqlite3_errmsg(db->db_h));
+		return db_fail(db, DB_ERR, "reading %s: %s", name,
+		    sqlite3_errmsg(db->db_h));
 	}
 	snprintf(vd->vd_name, sizeof(vd->vd_name), "%s", name);
 	id = sqlite3_column_int64(st, 0);
@@ -363,7 +422,7 @@ db_vm_get(struct db *db, const char *name, struct vm_def *vd)
 			break;
 	sqlite3_finalize(st);
 	if (st == NULL || rc != SQLITE_DONE)
-		return db_fail(db, DB_ERR, "reading %s's dependencies", name);
+		return unread(db, name, "dependencies", st != NULL, rc);
 
 	st = db_prep(db, "SELECT kind, arg FROM vm_gate WHERE vm_id = ? "
 	    "ORDER BY pos", "i", id);
@@ -377,7 +436,7 @@ db_vm_get(struct db *db, const char *name, struct vm_def *vd)
 	}
 	sqlite3_finalize(st);
 	if (st == NULL || rc != SQLITE_DONE)
-		return db_fail(db, DB_ERR, "reading %s's gates", name);
+		return unread(db, name, "gates", st != NULL, rc);
 
 	memset(vd->vd_success, 0, sizeof(vd->vd_success));
 	st = db_prep(db, "SELECT value FROM vm, json_each(vm.success_codes) "
@@ -388,7 +447,7 @@ db_vm_get(struct db *db, const char *name, struct vm_def *vd)
 	}
 	sqlite3_finalize(st);
 	if (st == NULL || rc != SQLITE_DONE)
-		return db_fail(db, DB_ERR, "reading %s's exit codes", name);
+		return unread(db, name, "exit codes", st != NULL, rc);
 	return DB_OK;
 }
 

@@ -42,6 +42,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -144,12 +145,13 @@ lc_load(void)
 		lc.error = "libcurl did not initialize";
 }
 
-/* Load libcurl once; 0, or -1 with why. */
+/* Load libcurl once; 0, or -1 with why (left alone on success). */
 static int
 lc_ready(const char **why)
 {
 	pthread_once(&lc_once, lc_load);
-	*why = lc.error;
+	if (lc.error != NULL)
+		*why = lc.error;
 	return lc.error == NULL ? 0 : -1;
 }
 
@@ -259,12 +261,20 @@ int
 hook_url_check(const char *url, const char **why)
 {
 	CURLU *u;
+	const char *p;
 	char *scheme = NULL, *host = NULL;
 	int rc = -1;
 
-	*why = "not a URL";
-	if (strpbrk(url, " \t\r\n") != NULL) {
-		*why = "a URL has no blanks";
+	*why = "not a URL (http://HOST[:PORT]/PATH or https://...)";
+	for (p = url; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f) {
+			*why = "a URL has no blanks or control characters";
+			return -1;
+		}
+	/* libcurl mends "http:/h" into http://h; say what it meant. */
+	if (strncasecmp(url, "http://", 7) != 0 &&
+	    strncasecmp(url, "https://", 8) != 0) {
+		*why = "the URL must start with http:// or https://";
 		return -1;
 	}
 	/* libcurl reads "http:///x" as host x; an operator would not. */

@@ -17,7 +17,6 @@
 
 #define SECONDS_MAX	(366LL * 24 * 3600)	/* as value_duration: a year */
 #define SHOWN_MAX	96		/* bytes of a value in a message */
-#define DEPTH_MAX	32		/* nesting no job needs */
 
 /* What a launchd KeepAlive or LaunchOnlyOnce asks for, weakest first. */
 enum keep {
@@ -121,19 +120,11 @@ static const char *const mapped[] = {
 	"StandardErrorPath",
 };
 
-/* s made fit for a message: control bytes as '?', long ones cut. */
+/* s made fit for a message: control characters escaped, long ones cut. */
 static const char *
 shown(const char *s, char *buf, size_t len)
 {
-	size_t i;
-
-	for (i = 0; s[i] != '\0' && i + 1 < len; i++)
-		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' :
-		    s[i];
-	buf[i] = '\0';
-	if (s[i] != '\0' && len > 4)
-		memcpy(buf + len - 4, "...", 4);
-	return buf;
+	return text_shown(s, buf, len);
 }
 
 static void
@@ -264,79 +255,157 @@ seconds(struct job *j, plist_t node, const char *what, int64_t *ms)
 	return 0;
 }
 
+/* What check_tree walks with: where it is, for messages. */
+struct walk {
+	char	*w_err;
+	size_t	 w_errlen;
+	char	 w_top[SHOWN_MAX];	/* the top-level key it is under */
+};
+
+static int
+walk_fail(struct walk *w, const char *what)
+{
+	if (w->w_top[0] != '\0')
+		snprintf(w->w_err, w->w_errlen, "%s: %s", w->w_top, what);
+	else
+		snprintf(w->w_err, w->w_errlen, "%s", what);
+	errno = EINVAL;
+	return -1;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int check_tree(struct walk *, plist_t, int);
+
 /*
- * Whether every dictionary under node has keys for keys, at most DEPTH_MAX
- * deep: libplist 2.2's binary reader lets another object stand for a key,
- * and its dictionary accessors assert on one. This walk reads no key's
- * text, so it is safe on such a tree. 1 sane, 0 not, -1 ENOMEM.
+ * A dictionary's keys: each a key node, valid UTF-8, and none twice (a
+ * binary plist can say a key twice; libplist keeps both, and which one a
+ * lookup finds is an accident). Then each value.
  */
 static int
-sane(plist_t node, int depth)
+check_dict(struct walk *w, plist_t dict, int depth)
 {
-	plist_dict_iter dit = NULL;
-	plist_array_iter ait = NULL;
+	plist_dict_iter it = NULL;
 	plist_t val, key;
-	int ok = 1;
+	char **keys = NULL, **nk, *k;
+	size_t n = 0, cap = 0, i;
+	int rc = 0;
 
-	if (depth > DEPTH_MAX)
-		return 0;
-	switch (plist_get_node_type(node)) {
-	case PLIST_ARRAY:
-		plist_array_new_iter(node, &ait);
-		if (ait == NULL)
-			return -1;
-		for (;;) {
-			val = NULL;
-			plist_array_next_item(node, ait, &val);
-			if (val == NULL || (ok = sane(val, depth + 1)) != 1)
-				break;
-		}
-		free(ait);
-		return ok;
-	case PLIST_DICT:
-		plist_dict_new_iter(node, &dit);
-		if (dit == NULL)
-			return -1;
-		for (;;) {
-			val = NULL;
-			plist_dict_next_item(node, dit, NULL, &val);
-			if (val == NULL)
-				break;
-			key = plist_dict_item_get_key(val);
-			if (key == NULL ||
-			    plist_get_node_type(key) != PLIST_KEY) {
-				ok = 0;
-				break;
-			}
-			if ((ok = sane(val, depth + 1)) != 1)
-				break;
-		}
-		free(dit);
-		return ok;
-	default:
-		return 1;
+	plist_dict_new_iter(dict, &it);
+	if (it == NULL) {
+		errno = ENOMEM;
+		return -1;
 	}
+	for (;;) {
+		val = NULL;
+		plist_dict_next_item(dict, it, NULL, &val);
+		if (val == NULL)
+			break;
+		key = plist_dict_item_get_key(val);
+		if (key == NULL || plist_get_node_type(key) != PLIST_KEY) {
+			rc = walk_fail(w, "a damaged property list: a "
+			    "dictionary key that is not a string");
+			break;
+		}
+		k = NULL;
+		plist_get_key_val(key, &k);
+		if (k != NULL && n == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((nk = realloc(keys, cap * sizeof(*keys))) == NULL) {
+				free(k);
+				k = NULL;
+			} else
+				keys = nk;
+		}
+		if (k == NULL) {
+			errno = ENOMEM;
+			rc = -1;
+			break;
+		}
+		keys[n++] = k;
+		if (!text_utf8(k, strlen(k))) {
+			rc = walk_fail(w, "a key is not valid UTF-8");
+			break;
+		}
+		if (depth == 0)
+			shown(k, w->w_top, sizeof(w->w_top));
+		if ((rc = check_tree(w, val, depth + 1)) == -1)
+			break;
+	}
+	free(it);
+	if (depth == 0)
+		w->w_top[0] = '\0';
+	if (rc == 0 && n > 1) {
+		qsort(keys, n, sizeof(*keys), cmp_str);
+		for (i = 1; i < n && rc == 0; i++)
+			if (strcmp(keys[i - 1], keys[i]) == 0) {
+				char a[SHOWN_MAX], msg[SHOWN_MAX + 64];
+
+				snprintf(msg, sizeof(msg), "the key %s is "
+				    "given twice in one dictionary",
+				    shown(keys[i], a, sizeof(a)));
+				rc = walk_fail(w, msg);
+			}
+	}
+	for (i = 0; i < n; i++)
+		free(keys[i]);
+	free(keys);
+	return rc;
 }
 
 /*
- * Whether a key or string holds a NUL byte: libplist 2.2 asserts when it
- * hands out such a key (plist_dict_next_item), so the mapping must never
- * meet one. Its XML writer copies every byte, so one shows there.
- * 1 if so, 0 not, -1 ENOMEM.
+ * Whether the tree under node is one the mapping may read: every string
+ * valid UTF-8 (as XML plists must be, and binary ones are when not
+ * damaged) with no NUL byte, every dictionary keyed by distinct strings.
+ * launchd_bounds has already bounded its depth and size; depth guards
+ * the recursion all the same. 0, or -1 with errno EINVAL (why in w) or
+ * ENOMEM.
  */
 static int
-has_nul(plist_t root)
+check_tree(struct walk *w, plist_t node, int depth)
 {
-	char *xml = NULL;
-	uint32_t len = 0;
-	int rc;
+	plist_array_iter ait = NULL;
+	const char *s;
+	plist_t val;
+	uint64_t len = 0;
+	int rc = 0;
 
-	plist_to_xml(root, &xml, &len);
-	if (xml == NULL)
-		return -1;
-	rc = memchr(xml, '\0', len) != NULL;
-	plist_to_xml_free(xml);
-	return rc;
+	if (depth > LAUNCHD_DEPTH_MAX)
+		return walk_fail(w, "a damaged property list: nested too deep");
+	switch (plist_get_node_type(node)) {
+	case PLIST_STRING:
+		if ((s = plist_get_string_ptr(node, &len)) == NULL)
+			return walk_fail(w, "a damaged property list: a "
+			    "string that cannot be read");
+		if (strlen(s) != len)
+			return walk_fail(w, "a string holds a NUL byte");
+		if (!text_utf8(s, len))
+			return walk_fail(w, "a string is not valid UTF-8");
+		return 0;
+	case PLIST_ARRAY:
+		plist_array_new_iter(node, &ait);
+		if (ait == NULL) {
+			errno = ENOMEM;
+			return -1;
+		}
+		for (;;) {
+			val = NULL;
+			plist_array_next_item(node, ait, &val);
+			if (val == NULL || (rc = check_tree(w, val,
+			    depth + 1)) == -1)
+				break;
+		}
+		free(ait);
+		return rc;
+	case PLIST_DICT:
+		return check_dict(w, node, depth);
+	default:
+		return 0;
+	}
 }
 
 /* The node under key, or NULL. */
@@ -408,14 +477,44 @@ map_label(struct job *j)
 	return 0;
 }
 
+/* ProgramArguments item i (0 first) onto the command. */
+static int
+map_argument(struct job *j, plist_t item, uint32_t i, const char *program)
+{
+	char a[SHOWN_MAX], b[SHOWN_MAX], what[64];
+	const char *s;
+
+	snprintf(what, sizeof(what), "ProgramArguments item %u",
+	    (unsigned)i + 1);
+	if ((s = str(j, item, what)) == NULL)
+		return -1;
+	if (i == 0 && program != NULL) {
+		/* launchd runs Program with argv[0] from here. */
+		if (strcmp(s, program) != 0)
+			warning(j, "ProgramArguments starts with '%s', not "
+			    "Program '%s': vmsched runs Program with itself "
+			    "as argv[0]", shown(s, a, sizeof(a)),
+			    shown(program, b, sizeof(b)));
+		return 0;
+	}
+	if (i == 0 && s[0] == '\0')
+		return fail(j, "ProgramArguments: the first item (the program) "
+		    "is empty");
+	if (strv_push(&j->j_vd->vd_argv, s) == -1)
+		return oom(j);
+	return 0;
+}
+
 static int
 map_program(struct job *j)
 {
-	char a[SHOWN_MAX], b[SHOWN_MAX], what[64];
+	char a[SHOWN_MAX];
 	struct strv *argv = &j->j_vd->vd_argv;
+	plist_array_iter it = NULL;
 	plist_t prog, args, item;
-	const char *program = NULL, *s;
-	uint32_t i, n = 0;
+	const char *program = NULL;
+	uint32_t i;
+	int rc = 0;
 
 	prog = get(j, "Program");
 	args = get(j, "ProgramArguments");
@@ -431,30 +530,21 @@ map_program(struct job *j)
 		if (plist_get_node_type(args) != PLIST_ARRAY)
 			return fail(j, "ProgramArguments: must be an array of "
 			    "strings, not %s", kind(args));
-		n = plist_array_get_size(args);
-	}
-	for (i = 0; i < n; i++) {
-		item = plist_array_get_item(args, i);
-		snprintf(what, sizeof(what), "ProgramArguments item %u",
-		    (unsigned)i + 1);
-		if ((s = str(j, item, what)) == NULL)
-			return -1;
-		if (i == 0 && program != NULL) {
-			/* launchd runs Program with argv[0] from here. */
-			if (strcmp(s, program) != 0)
-				warning(j, "ProgramArguments starts with '%s', "
-				    "not Program '%s': vmsched runs Program "
-				    "with itself as argv[0]",
-				    shown(s, a, sizeof(a)),
-				    shown(program, b, sizeof(b)));
-			continue;
-		}
-		if (i == 0 && s[0] == '\0')
-			return fail(j, "ProgramArguments: the first item (the "
-			    "program) is empty");
-		if (strv_push(argv, s) == -1)
+		/* An iterator: libplist 2.2 finds item i by walking to it. */
+		plist_array_new_iter(args, &it);
+		if (it == NULL)
 			return oom(j);
 	}
+	for (i = 0; it != NULL && rc == 0; i++) {
+		item = NULL;
+		plist_array_next_item(args, it, &item);
+		if (item == NULL)
+			break;
+		rc = map_argument(j, item, i, program);
+	}
+	free(it);
+	if (rc == -1)
+		return -1;
 	if (argv->sv_n == 0)
 		return fail(j, "no program: neither Program nor "
 		    "ProgramArguments names one");
@@ -885,6 +975,7 @@ launchd_to_def(const void *buf, size_t len, struct vm_def *vd,
     struct strv *warnings, char *err, size_t errlen)
 {
 	struct job j;
+	struct walk w;
 	plist_t root = NULL;
 	int rc = -1;
 
@@ -893,8 +984,11 @@ launchd_to_def(const void *buf, size_t len, struct vm_def *vd,
 	j.j_warn = warnings;
 	j.j_err = err;
 	j.j_errlen = errlen;
-	if (len > UINT32_MAX)
-		return fail(&j, "too large to be a property list");
+	/* Bounds first: libplist may not survive what they keep out. */
+	if (launchd_bounds(buf, len, err, errlen) == -1) {
+		errno = EINVAL;
+		return -1;
+	}
 	plist_from_memory(buf, (uint32_t)len, &root);
 	if (root == NULL)
 		return fail(&j, "not a property list (XML or binary), or a "
@@ -904,22 +998,12 @@ launchd_to_def(const void *buf, size_t len, struct vm_def *vd,
 		    "a dictionary", kind(root));
 		goto done;
 	}
-	switch (sane(root, 0)) {
-	case -1:
-		oom(&j);
-		goto done;
-	case 0:
-		fail(&j, "a damaged property list: nested more than %d deep, "
-		    "or a dictionary key that is not a string", DEPTH_MAX);
-		goto done;
-	}
-	switch (has_nul(root)) {
-	case -1:
-		oom(&j);
-		goto done;
-	case 1:
-		fail(&j, "a damaged property list: a key or string holds a "
-		    "NUL byte");
+	memset(&w, 0, sizeof(w));
+	w.w_err = err;
+	w.w_errlen = errlen;
+	if (check_tree(&w, root, 0) == -1) {
+		if (errno == ENOMEM)
+			oom(&j);
 		goto done;
 	}
 	j.j_root = root;
@@ -939,6 +1023,25 @@ done:
 	return rc;
 }
 
+/*
+ * Whether s may be the text of an XML element: UTF-8 without the control
+ * characters and the two non-characters XML 1.0 forbids (libplist's writer
+ * escapes only & < >).
+ */
+static int
+xml_text(const char *s)
+{
+	const unsigned char *p;
+
+	if (!text_utf8(s, strlen(s)))
+		return 0;
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f || (p[0] == 0xef && p[1] == 0xbf &&
+		    (p[2] == 0xbe || p[2] == 0xbf)))
+			return 0;
+	return 1;
+}
+
 int
 launchd_export(const struct launchd_daemon *ld, char **xml)
 {
@@ -949,6 +1052,15 @@ launchd_export(const struct launchd_daemon *ld, char **xml)
 	int rc = -1;
 
 	*xml = NULL;
+	for (i = 0; ld->ld_argv[i] != NULL; i++)
+		if (!xml_text(ld->ld_argv[i]))
+			break;
+	if (ld->ld_argv[i] != NULL || !xml_text(ld->ld_label) ||
+	    !xml_text(ld->ld_log) ||
+	    (ld->ld_user != NULL && !xml_text(ld->ld_user))) {
+		errno = EINVAL;
+		return -1;
+	}
 	if ((dict = plist_new_dict()) == NULL ||
 	    (args = plist_new_array()) == NULL) {
 		plist_free(dict);

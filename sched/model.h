@@ -279,4 +279,32 @@ void	 hook_url_redact(const char *url, char *buf, size_t len);
 int64_t	 now_ms(void);
 int64_t	 mono_ms(void);
 
+/*
+ * text.c: text as vmsched takes it in and shows it (issue 10). What it
+ * stores is UTF-8, refused at input otherwise; what still reaches an
+ * output is repaired (JSON) or escaped (terminal). Pure functions.
+ */
+/*
+ * Whether s[0..len) is valid UTF-8 (RFC 3629: no overlong forms, no
+ * surrogates, nothing past U+10FFFF). NUL bytes are valid here: callers
+ * that hold C strings check for them apart.
+ */
+int	 text_utf8(const char *s, size_t len);
+/*
+ * s[0..len) made valid UTF-8 into out, which holds 3 * len bytes: each
+ * byte that does not belong to a valid sequence becomes U+FFFD. Returns
+ * the bytes written; adds no NUL.
+ */
+size_t	 text_utf8_fix(const char *s, size_t len, char *out);
+/*
+ * s as a terminal may show it, into buf of len bytes: control characters
+ * (C0, DEL, C1), line separators and bidirectional overrides escaped as
+ * \n \t \r \xNN \uNNNN, bytes that are not UTF-8 as \xNN, everything else
+ * as it is; cut at a character and ended with "..." when it does not fit.
+ * Returns buf.
+ */
+char	*text_shown(const char *s, char *buf, size_t len);
+/* text_shown of the whole of s, malloc'ed; NULL with errno ENOMEM. */
+char	*text_escape(const char *s);
+
 #endif

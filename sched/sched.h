@@ -521,9 +521,30 @@ struct launchd_daemon {
 /*
  * The LaunchDaemon plist for ld as XML: RunAtLoad and KeepAlive true,
  * ExitTimeOut, AbandonProcessGroup. *xml is NUL-terminated and malloc'ed;
- * the caller frees it. 0, or -1 with errno ENOMEM.
+ * the caller frees it. 0, or -1 with errno ENOMEM, or EINVAL when a value
+ * is not text an XML document may hold (not UTF-8, a control character):
+ * the plist written is always well-formed.
  */
 int	 launchd_export(const struct launchd_daemon *ld, char **xml);
+
+/*
+ * plistbound.c (issue 10): what a plist may hold, judged on its bytes
+ * before libplist parses it. No launchd job comes near these.
+ */
+#define LAUNCHD_SIZE_MAX	(4 * 1024 * 1024)	/* bytes of the file, and
+							 * of its strings and data */
+#define LAUNCHD_DEPTH_MAX	32	/* arrays and dictionaries nested */
+#define LAUNCHD_VALUES_MAX	65536	/* keys and values in all */
+/*
+ * Whether the property list buf[0..len) stays within those limits once
+ * libplist builds it (every use of a shared binary object counted, as
+ * libplist copies it), holds no NUL byte in a key or string, no broken
+ * UTF-16, and no XML string that would take libplist quadratic time to
+ * unescape. Linear time, no allocation, no recursion. 0, or -1 with the
+ * reason, naming the limit, in why.
+ */
+int	 launchd_bounds(const void *buf, size_t len, char *why,
+	    size_t whylen);
 
 /* log.c: messages for operators, on stderr or syslog. */
 void	 log_init(const char *progname, int use_syslog);

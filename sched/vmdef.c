@@ -95,7 +95,12 @@ strv_push(struct strv *sv, const char *s)
 
 	if ((copy = strdup(s)) == NULL)
 		return -1;
-	if ((v = realloc(sv->sv_v, (sv->sv_n + 2) * sizeof(*v))) == NULL) {
+	/* Room doubles when the n strings and the NULL fill a power of 2:
+	 * a growing list (60,000 arguments of a plist) is linear. */
+	v = sv->sv_v;
+	if (((sv->sv_n + 1) & sv->sv_n) == 0 &&
+	    (v = realloc(sv->sv_v, (sv->sv_n + 1) * 2 * sizeof(*v))) ==
+	    NULL) {
 		free(copy);
 		return -1;
 	}

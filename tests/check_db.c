@@ -95,6 +95,8 @@ raw_exec(const char *path, const char *sql)
 	ck_assert_msg(sqlite3_exec(h, sql, NULL, NULL, &err) == SQLITE_OK,
 	    "%s: %s", sql, err);
 	ck_assert_int_eq(sqlite3_close(h), SQLITE_OK);
+	/* As vmsched would have made it: private to its owner. */
+	ck_assert_int_eq(chmod(path, 0600), 0);
 }
 
 /*
@@ -562,6 +564,187 @@ START_TEST(cannot_create)
 }
 END_TEST
 
+/*
+ * Issue 10: a database other users could read or change is refused, with
+ * the mode or owner that is wrong and the command that fixes it, and is
+ * left as it was.
+ */
+static void
+refused(const char *path, const char *db_path, const char *want1,
+    const char *want2)
+{
+	unsigned char *before, *after;
+	size_t blen, alen;
+	struct db db;
+	int rc;
+
+	before = slurp(db_path, &blen);
+	rc = db_open(&db, path, -1);
+	ck_assert_msg(rc == DB_UNSAFE, "db_open %s: %d %s", path, rc,
+	    db.db_err);
+	ck_assert_msg(strstr(db.db_err, want1) != NULL &&
+	    strstr(db.db_err, want2) != NULL, "%s", db.db_err);
+	db_close(&db);
+	after = slurp(db_path, &alen);
+	ck_assert_uint_eq(alen, blen);
+	ck_assert_mem_eq(after, before, alen);
+	free(before);
+	free(after);
+}
+
+START_TEST(perm_file_mode)
+{
+	char path[256];
+	struct db db;
+
+	open_ok(&db, tpath(path, sizeof(path), "open.db"));
+	add_simple(&db, "a", NULL, NULL);
+	db_close(&db);
+	ck_assert_int_eq(chmod(path, 0644), 0);
+	refused(path, path, "mode 0644", "chmod 600");
+	ck_assert_uint_eq(mode_of(path), 0644);
+	ck_assert_int_eq(chmod(path, 0640), 0);
+	refused(path, path, "mode 0640", "chmod 600");
+	ck_assert_int_eq(chmod(path, 0600), 0);
+	open_ok(&db, path);
+	db_close(&db);
+}
+END_TEST
+
+START_TEST(perm_dir_mode)
+{
+	char path[256];
+	struct db db;
+
+	open_ok(&db, tpath(path, sizeof(path), "d.db"));
+	db_close(&db);
+	ck_assert_int_eq(chmod(tmpdir, 0777), 0);
+	refused(path, path, "mode 0777", "chmod 700");
+	ck_assert_int_eq(chmod(tmpdir, 0755), 0);
+	refused(path, path, "mode 0755", "chmod 700");
+	ck_assert_int_eq(chmod(tmpdir, 0700), 0);
+}
+END_TEST
+
+/* Owned by a user who is neither root nor us: refused (needs root). */
+START_TEST(perm_owner)
+{
+	char path[256], wal[300];
+	struct db db;
+
+	if (geteuid() != 0)
+		return;
+	open_ok(&db, tpath(path, sizeof(path), "o.db"));
+	db_close(&db);
+	ck_assert_int_eq(chown(path, 65534, 65534), 0);
+	refused(path, path, "owned by", "chown");
+	ck_assert_int_eq(chown(path, 0, 0), 0);
+	ck_assert_int_eq(chown(tmpdir, 65534, 65534), 0);
+	refused(path, path, "directory is owned by", "chown");
+	ck_assert_int_eq(chown(tmpdir, 0, 0), 0);
+	/* A -wal planted by another user. */
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	close(open(wal, O_CREAT | O_WRONLY, 0600));
+	ck_assert_int_eq(chown(wal, 65534, 65534), 0);
+	refused(path, path, "-wal: owned by", "chown");
+	unlink(wal);
+}
+END_TEST
+
+/* A side file that is a link, or too open, is refused like the file. */
+START_TEST(perm_side_files)
+{
+	char path[256], shm[300], target[300];
+	struct db db;
+
+	open_ok(&db, tpath(path, sizeof(path), "s.db"));
+	db_close(&db);
+	snprintf(shm, sizeof(shm), "%s-shm", path);
+	tpath(target, sizeof(target), "elsewhere");
+	ck_assert_int_eq(symlink(target, shm), 0);
+	refused(path, path, "-shm: not a regular file", "remove it");
+	ck_assert(!exists(target));
+	unlink(shm);
+	close(open(shm, O_CREAT | O_WRONLY, 0644));
+	ck_assert_int_eq(chmod(shm, 0644), 0);
+	refused(path, path, "-shm: mode 0644", "chmod 600");
+	unlink(shm);
+}
+END_TEST
+
+/* Nothing is created under a directory others could change. */
+START_TEST(perm_create_refused)
+{
+	char open_dir[256], path[300];
+	struct db db;
+
+	tpath(open_dir, sizeof(open_dir), "open");
+	ck_assert_int_eq(mkdir(open_dir, 0777), 0);
+	ck_assert_int_eq(chmod(open_dir, 0777), 0);
+	snprintf(path, sizeof(path), "%s/sub/x.db", open_dir);
+	ck_assert_int_eq(db_open(&db, path, -1), DB_UNSAFE);
+	ck_assert_msg(strstr(db.db_err, "0777") != NULL, "%s", db.db_err);
+	db_close(&db);
+	snprintf(path, sizeof(path), "%s/sub", open_dir);
+	ck_assert(!exists(path));
+	snprintf(path, sizeof(path), "%s/x.db", open_dir);
+	ck_assert_int_eq(db_open(&db, path, -1), DB_UNSAFE);
+	db_close(&db);
+	ck_assert(!exists(path));
+}
+END_TEST
+
+/* Reading and changing never create: a mistyped path says so. */
+START_TEST(open_missing)
+{
+	char path[256], dir[256];
+	struct db db;
+
+	tpath(dir, sizeof(dir), "typo");
+	tpath(path, sizeof(path), "typo/vmsched.db");
+	ck_assert_int_eq(db_open_how(&db, path, -1, DB_OPEN_READ),
+	    DB_NOTFOUND);
+	ck_assert_msg(strstr(db.db_err, "no such database") != NULL, "%s",
+	    db.db_err);
+	db_close(&db);
+	ck_assert_int_eq(db_open_how(&db, path, -1, DB_OPEN_WRITE),
+	    DB_NOTFOUND);
+	db_close(&db);
+	ck_assert(!exists(dir));
+	ck_assert(!exists(path));
+	ck_assert_int_eq(db_open_how(&db, path, -1, DB_OPEN_CREATE), DB_OK);
+	db_close(&db);
+	ck_assert_int_eq(db_open_how(&db, path, -1, DB_OPEN_READ), DB_OK);
+	db_close(&db);
+}
+END_TEST
+
+/* vms_utf8 makes any bytes valid UTF-8, and leaves valid text alone. */
+START_TEST(sql_utf8)
+{
+	char path[256], *out;
+	struct db db;
+
+	open_ok(&db, tpath(path, sizeof(path), "u.db"));
+	ck_assert_int_eq(db_text(&db, &out, "SELECT vms_utf8(CAST(x'636166e9' "
+	    "AS TEXT))", ""), DB_OK);
+	ck_assert_str_eq(out, "caf\xef\xbf\xbd");
+	free(out);
+	ck_assert_int_eq(db_text(&db, &out, "SELECT vms_utf8(json_object('a', "
+	    "CAST(x'ff0a' AS TEXT)))", ""), DB_OK);
+	ck_assert_str_eq(out, "{\"a\":\"\xef\xbf\xbd\\n\"}");
+	free(out);
+	ck_assert_int_eq(db_text(&db, &out, "SELECT vms_utf8('caf\xc3\xa9')",
+	    ""), DB_OK);
+	ck_assert_str_eq(out, "caf\xc3\xa9");
+	free(out);
+	ck_assert_int_eq(db_text(&db, &out, "SELECT vms_utf8(NULL)", ""),
+	    DB_OK);
+	ck_assert_ptr_null(out);
+	db_close(&db);
+}
+END_TEST
+
 /* The non-root rules of db_default_path; 0, or the line that failed. */
 static int
 default_path_user(void)
@@ -770,8 +953,22 @@ START_TEST(round_trip_every_field)
 }
 END_TEST
 
-/* show's JSON holds the same strings, byte for byte: read them back with
- * SQLite's json_extract. */
+/*
+ * show's JSON holds the same strings, byte for byte, read back with
+ * SQLite's json_extract; but for bytes that are not UTF-8, which become
+ * U+FFFD so the document stays JSON (issue 10).
+ */
+static char *
+as_json_has(const char *s)
+{
+	static char buf[4][256];
+	static int next;
+	char *out = buf[next++ % 4];
+
+	out[text_utf8_fix(s, strlen(s), out)] = '\0';
+	return out;
+}
+
 START_TEST(json_round_trip)
 {
 	struct vm_def vd;
@@ -796,8 +993,8 @@ START_TEST(json_round_trip)
 		snprintf(key, sizeof(key), "$.argv[%zu]", i);
 		ck_assert_int_eq(db_text(&db, &s, "SELECT json_extract(?, ?)",
 		    "tt", json, key), DB_OK);
-		ck_assert_msg(strcmp(s, rt_argv[i]) == 0, "argv[%zu]: '%s'", i,
-		    s);
+		ck_assert_msg(strcmp(s, as_json_has(rt_argv[i])) == 0,
+		    "argv[%zu]: '%s'", i, s);
 		free(s);
 	}
 	for (i = 0; i < sizeof(rt_env) / sizeof(rt_env[0]); i++) {
@@ -806,8 +1003,8 @@ START_TEST(json_round_trip)
 		snprintf(key, sizeof(key), "$.env.%.*s", (int)klen, rt_env[i]);
 		ck_assert_int_eq(db_text(&db, &s, "SELECT json_extract(?, ?)",
 		    "tt", json, key), DB_OK);
-		ck_assert_msg(strcmp(s, rt_env[i] + klen + 1) == 0,
-		    "%s: '%s'", key, s);
+		ck_assert_msg(strcmp(s, as_json_has(rt_env[i] + klen + 1)) ==
+		    0, "%s: '%s'", key, s);
 		free(s);
 	}
 	ck_assert_int_eq(db_text(&db, &s, "SELECT json_extract(?, '$.cwd')",
@@ -1190,6 +1387,13 @@ db_suite(void)
 	tcase_add_loop_test(tc, newer_refused_untouched, 0, 2);
 	tcase_add_test(tc, not_a_database);
 	tcase_add_test(tc, file_modes);
+	tcase_add_test(tc, perm_file_mode);
+	tcase_add_test(tc, perm_dir_mode);
+	tcase_add_test(tc, perm_owner);
+	tcase_add_test(tc, perm_side_files);
+	tcase_add_test(tc, perm_create_refused);
+	tcase_add_test(tc, open_missing);
+	tcase_add_test(tc, sql_utf8);
 	tcase_add_test(tc, cannot_create);
 	tcase_add_test(tc, default_path);
 	tcase_add_test(tc, check_ok);

@@ -750,8 +750,8 @@ START_TEST(regress_binary_key_with_nul)
 END_TEST
 
 /*
- * A UTF-16 string with U+0000 in a binary plist is refused. (An ASCII one
- * libplist itself cuts at the NUL: nothing else can see that.)
+ * A UTF-16 string with U+0000 in a binary plist is refused. (An ASCII one,
+ * which libplist cuts at the NUL, launchd_bounds refuses: bounds_strings.)
  */
 START_TEST(nul_in_string)
 {
@@ -805,6 +805,393 @@ START_TEST(too_deep)
 	ck_assert_msg(strstr(r.r_err, "nested more than") != NULL, "%s",
 	    r.r_err);
 	done(&r);
+}
+END_TEST
+
+/*
+ * Issue 10: the bounds judged before libplist parses (plistbound.c). A
+ * binary plist built byte by byte: objects in index order, 4-byte
+ * references and offsets.
+ */
+struct bp {
+	unsigned char	*bp_b;
+	size_t		 bp_len;
+	size_t		 bp_cap;
+	uint32_t	*bp_off;
+	size_t		 bp_n;
+};
+
+static void
+bp_bytes(struct bp *p, const void *v, size_t n)
+{
+	while (p->bp_len + n > p->bp_cap) {
+		p->bp_cap = p->bp_cap ? p->bp_cap * 2 : 4096;
+		ck_assert_ptr_nonnull(p->bp_b = realloc(p->bp_b, p->bp_cap));
+	}
+	memcpy(p->bp_b + p->bp_len, v, n);
+	p->bp_len += n;
+}
+
+static void
+bp_be(struct bp *p, uint64_t v, int n)
+{
+	unsigned char b[8];
+	int i;
+
+	for (i = n - 1; i >= 0; i--, v >>= 8)
+		b[i] = (unsigned char)v;
+	bp_bytes(p, b, (size_t)n);
+}
+
+static void
+bp_init(struct bp *p)
+{
+	memset(p, 0, sizeof(*p));
+	bp_bytes(p, "bplist00", 8);
+}
+
+/* Start the next object: a marker of type with count (e.g. its length). */
+static uint32_t
+bp_obj(struct bp *p, unsigned type, uint64_t count)
+{
+	unsigned char m;
+
+	if ((p->bp_n & (p->bp_n - 1)) == 0)	/* grow at powers of 2 */
+		ck_assert_ptr_nonnull(p->bp_off = realloc(p->bp_off,
+		    (p->bp_n ? p->bp_n * 2 : 1) * sizeof(*p->bp_off)));
+	p->bp_off[p->bp_n] = (uint32_t)p->bp_len;
+	if (count < 15) {
+		m = (unsigned char)(type << 4 | count);
+		bp_bytes(p, &m, 1);
+	} else {
+		m = (unsigned char)(type << 4 | 0xf);
+		bp_bytes(p, &m, 1);
+		m = 0x13;	/* an 8-byte integer */
+		bp_bytes(p, &m, 1);
+		bp_be(p, count, 8);
+	}
+	return (uint32_t)p->bp_n++;
+}
+
+static uint32_t
+bp_ascii(struct bp *p, const char *s, size_t len)
+{
+	uint32_t i = bp_obj(p, 0x5, len);
+
+	bp_bytes(p, s, len);
+	return i;
+}
+
+/* Finish with root as the top object; the bytes, malloc'ed, in *len. */
+static char *
+bp_finish(struct bp *p, uint32_t root, size_t *len)
+{
+	uint64_t table = p->bp_len;
+	size_t i;
+
+	for (i = 0; i < p->bp_n; i++)
+		bp_be(p, p->bp_off[i], 4);
+	bp_bytes(p, "\0\0\0\0\0\0\x04\x04", 8);
+	bp_be(p, p->bp_n, 8);
+	bp_be(p, root, 8);
+	bp_be(p, table, 8);
+	free(p->bp_off);
+	*len = p->bp_len;
+	return (char *)p->bp_b;
+}
+
+/* Whether launchd_bounds takes buf; else the reason holds want. */
+static void
+bounds(const char *buf, size_t len, const char *want)
+{
+	char why[256] = "";
+	int rc = launchd_bounds(buf, len, why, sizeof(why));
+
+	if (want == NULL)
+		ck_assert_msg(rc == 0, "refused: %s", why);
+	else {
+		ck_assert_msg(rc == -1, "accepted, want '%s'", want);
+		ck_assert_msg(strstr(why, want) != NULL, "'%s', want '%s'",
+		    why, want);
+	}
+}
+
+/* n arrays nested in a binary plist, the innermost empty. */
+static char *
+bp_nested(size_t n, size_t *len)
+{
+	struct bp p;
+	size_t i;
+
+	bp_init(&p);
+	for (i = 0; i + 1 < n; i++) {
+		bp_obj(&p, 0xa, 1);
+		bp_be(&p, i + 1, 4);
+	}
+	bp_obj(&p, 0xa, 0);
+	return bp_finish(&p, 0, len);
+}
+
+/* What every writer makes, and what libplist's reader takes, passes. */
+START_TEST(bounds_accepts)
+{
+	static const char *const ok[] = {
+		SEED_KEEPALIVE, SEED_ONCE, JOB(""),
+		"<plist><dict><key>Label</key><string>a<!-- <array> --> b"
+		"<![CDATA[ <dict> & ]]></string></dict></plist>",
+		"<?xml version=\"1.0\"?><!DOCTYPE plist [ <!ENTITY x \"<\"> ]>"
+		"<plist version=\"1.0\"><dict/></plist>",
+		"<dict><key>a</key><string attr=\"x>y\">v</string></dict>",
+		"<plist><string>a lone value</string></plist>",
+		"<plist>\n<dict>\n\t<key>k</key>\n\t<array/>\n</dict>\n"
+		"</plist>\n",
+		"<plist><dict><key>x</key><string>&amp;&lt;&#x41;</string>"
+		"</dict></plist>",
+	};
+	struct bp p;
+	char *bin;
+	size_t i, len;
+	uint32_t a, b;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		bounds(ok[i], strlen(ok[i]), NULL);
+	bin = bp_nested(LAUNCHD_DEPTH_MAX, &len);
+	bounds(bin, len, NULL);
+	free(bin);
+	/* A dictionary in binary: keys first, then values. */
+	bp_init(&p);
+	bp_obj(&p, 0xd, 1);
+	bp_be(&p, 1, 4);
+	bp_be(&p, 2, 4);
+	a = bp_ascii(&p, "Label", 5);
+	b = bp_ascii(&p, "x", 1);
+	ck_assert(a == 1 && b == 2);
+	bin = bp_finish(&p, 0, &len);
+	bounds(bin, len, NULL);
+	free(bin);
+}
+END_TEST
+
+/* 32 arrays and dictionaries inside each other pass; 33 do not. */
+START_TEST(bounds_depth)
+{
+	char *xml, *bin;
+	size_t len, i, n = 200000;
+
+	/* The dictionary is the first level, the arrays the others. */
+	ck_assert_ptr_nonnull(xml = malloc(n * 16 + 256));
+	for (i = LAUNCHD_DEPTH_MAX - 1; i <= LAUNCHD_DEPTH_MAX; i++) {
+		size_t k;
+
+		strcpy(xml, "<plist><dict><key>a</key>");
+		for (k = 0; k < i; k++)
+			strcat(xml, "<array>");
+		for (k = 0; k < i; k++)
+			strcat(xml, "</array>");
+		strcat(xml, "</dict></plist>");
+		bounds(xml, strlen(xml), i < LAUNCHD_DEPTH_MAX ? NULL :
+		    "nested more than 32 deep");
+	}
+	/* 200,000 of them, the file that crashed libplist. */
+	len = 0;
+	len += (size_t)sprintf(xml + len, "<plist><dict><key>a</key>");
+	for (i = 0; i < n; i++)
+		len += (size_t)sprintf(xml + len, "<array>");
+	for (i = 0; i < n; i++)
+		len += (size_t)sprintf(xml + len, "</array>");
+	len += (size_t)sprintf(xml + len, "</dict></plist>");
+	bounds(xml, len, "nested more than 32 deep");
+	/* An empty root is the parent of what follows it, in libplist. */
+	strcpy(xml, "<plist><array/>");
+	for (i = 0; i < 40; i++)
+		strcat(xml, "<array>");
+	bounds(xml, strlen(xml), "nested more than 32 deep");
+	free(xml);
+	bin = bp_nested(LAUNCHD_DEPTH_MAX + 1, &len);
+	bounds(bin, len, "nested more than 32 deep");
+	free(bin);
+	bin = bp_nested(n, &len);
+	bounds(bin, len, "nested more than 32 deep");
+	free(bin);
+}
+END_TEST
+
+/* An array that contains itself is as deep as it goes: refused. */
+START_TEST(bounds_cycle)
+{
+	struct bp p;
+	char *bin;
+	size_t len;
+
+	bp_init(&p);
+	bp_obj(&p, 0xa, 1);
+	bp_be(&p, 0, 4);
+	bin = bp_finish(&p, 0, &len);
+	bounds(bin, len, "nested more than 32 deep");
+	free(bin);
+}
+END_TEST
+
+/* Every use of a shared object counts, as libplist copies each one. */
+START_TEST(bounds_shared)
+{
+	struct bp p;
+	char *bin, big[8192];
+	size_t len, i;
+	uint32_t s;
+
+	/* 65535 items and the array itself: the limit exactly. */
+	for (i = LAUNCHD_VALUES_MAX - 1; i <= 1000000; i += 1000000 -
+	    (LAUNCHD_VALUES_MAX - 1)) {
+		size_t k;
+
+		bp_init(&p);
+		bp_obj(&p, 0xa, i);
+		for (k = 0; k < i; k++)
+			bp_be(&p, 1, 4);
+		bp_ascii(&p, "/bin/true", 9);
+		bin = bp_finish(&p, 0, &len);
+		bounds(bin, len, i < 1000000 ? NULL : "more than 65536 keys "
+		    "and values");
+		free(bin);
+	}
+	/* 1000 uses of an 8 KiB string: 8 MiB once libplist copies them. */
+	memset(big, 'a', sizeof(big));
+	bp_init(&p);
+	bp_obj(&p, 0xa, 1000);
+	for (i = 0; i < 1000; i++)
+		bp_be(&p, 1, 4);
+	s = bp_ascii(&p, big, sizeof(big));
+	ck_assert_int_eq(s, 1);
+	bin = bp_finish(&p, 0, &len);
+	ck_assert_uint_lt(len, 64 * 1024);
+	bounds(bin, len, "more than 4 MiB");
+	free(bin);
+}
+END_TEST
+
+/* The bytes libplist would change without a word: NUL, broken UTF-16. */
+START_TEST(bounds_strings)
+{
+	static const unsigned char lone[] = { 0xd8, 0x00, 0x00, 'x' };
+	static const unsigned char nul16[] = { 0x00, 'a', 0x00, 0x00 };
+	static const unsigned char pair[] = { 0xd8, 0x3d, 0xde, 0x00 };
+	const unsigned char *u16[] = { lone, nul16, pair };
+	const char *want[] = { "not valid UTF-16", "NUL byte", NULL };
+	struct bp p;
+	char *bin;
+	size_t len, i;
+
+	bp_init(&p);
+	bp_obj(&p, 0xa, 1);
+	bp_be(&p, 1, 4);
+	bp_ascii(&p, "/bin/vm\0-x", 10);
+	bin = bp_finish(&p, 0, &len);
+	bounds(bin, len, "NUL byte");
+	free(bin);
+	for (i = 0; i < 3; i++) {
+		bp_init(&p);
+		bp_obj(&p, 0xa, 1);
+		bp_be(&p, 1, 4);
+		bp_obj(&p, 0x6, 2);
+		bp_bytes(&p, u16[i], 4);
+		bin = bp_finish(&p, 0, &len);
+		bounds(bin, len, want[i]);
+		free(bin);
+	}
+	bounds("<plist><string>a\0b</string></plist>", 34, "NUL byte");
+}
+END_TEST
+
+/* Unescaping costs libplist a memmove per reference: bounded. */
+START_TEST(bounds_references)
+{
+	char *xml;
+	size_t len, i, n = 200000;
+
+	ck_assert_ptr_nonnull(xml = malloc(n * 5 + 256));
+	len = (size_t)sprintf(xml, "<plist><dict><key>a</key><string>");
+	for (i = 0; i < n; i++)
+		len += (size_t)sprintf(xml + len, "&amp;");
+	len += (size_t)sprintf(xml + len, "</string></dict></plist>");
+	bounds(xml, len, "too many character references");
+	free(xml);
+}
+END_TEST
+
+START_TEST(bounds_size)
+{
+	char *buf;
+	size_t len = LAUNCHD_SIZE_MAX + 1;
+
+	ck_assert_ptr_nonnull(buf = malloc(len));
+	memset(buf, ' ', len);
+	memcpy(buf, "<plist>", 7);
+	bounds(buf, len, "larger than 4 MiB");
+	free(buf);
+	bounds("", 0, "not a property list");
+	bounds("bplist00", 8, "not a property list");
+}
+END_TEST
+
+/* What the tree may not hold, refused by the mapping, with where. */
+START_TEST(tree_refused)
+{
+	static const struct {
+		const char	*xml;
+		const char	*want;
+	} bad[] = {
+		{ JOB("<key>UserName</key><string>caf\xe9</string>"),
+		    "UserName: a string is not valid UTF-8" },
+		{ JOB("<key>caf\xe9</key><string>x</string>"),
+		    "a key is not valid UTF-8" },
+		{ JOB("<key>EnvironmentVariables</key><dict><key>A</key>"
+		    "<string>\xc0\xaf</string></dict>"),
+		    "EnvironmentVariables: a string is not valid UTF-8" },
+	};
+	struct result r;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		map(bad[i].xml, 0, &r);
+		ck_assert_int_eq(r.r_rc, -1);
+		ck_assert_msg(strstr(r.r_err, bad[i].want) != NULL, "%s",
+		    r.r_err);
+		done(&r);
+	}
+}
+END_TEST
+
+/* A binary dictionary may say a key twice; it is refused. */
+START_TEST(tree_duplicate_key)
+{
+	struct vm_def vd;
+	struct strv warn = { NULL, 0 };
+	struct bp p;
+	char *bin, err[256];
+	size_t len;
+
+	bp_init(&p);
+	bp_obj(&p, 0xd, 3);
+	bp_be(&p, 1, 4);
+	bp_be(&p, 3, 4);
+	bp_be(&p, 1, 4);
+	bp_be(&p, 2, 4);
+	bp_be(&p, 4, 4);
+	bp_be(&p, 5, 4);
+	bp_ascii(&p, "Label", 5);
+	bp_ascii(&p, "a", 1);
+	bp_ascii(&p, "Program", 7);
+	bp_ascii(&p, "/bin/a", 6);
+	bp_ascii(&p, "b", 1);
+	bin = bp_finish(&p, 0, &len);
+	vm_def_init(&vd);
+	ck_assert_int_eq(launchd_to_def(bin, len, &vd, &warn, err,
+	    sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "Label is given twice") != NULL, "%s", err);
+	vm_def_free(&vd);
+	strv_clear(&warn);
+	free(bin);
 }
 END_TEST
 
@@ -920,6 +1307,19 @@ launchd_suite(void)
 	tcase_add_test(tc, regress_binary_key_with_nul);
 	tcase_add_test(tc, nul_in_string);
 	tcase_add_test(tc, too_deep);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("bounds");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, bounds_accepts);
+	tcase_add_test(tc, bounds_depth);
+	tcase_add_test(tc, bounds_cycle);
+	tcase_add_test(tc, bounds_shared);
+	tcase_add_test(tc, bounds_strings);
+	tcase_add_test(tc, bounds_references);
+	tcase_add_test(tc, bounds_size);
+	tcase_add_test(tc, tree_refused);
+	tcase_add_test(tc, tree_duplicate_key);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("export");

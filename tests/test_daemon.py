@@ -6,6 +6,7 @@ import pwd
 import shutil
 import signal
 import subprocess
+import tempfile
 import unittest
 
 from vmtest import DaemonCase, wait_for
@@ -358,11 +359,10 @@ class Lifecycle(DaemonCase):
 
     @unittest.skipUnless(os.geteuid() == 0, "run-as user needs root")
     def test_runs_as_nobody(self):
-        # nobody may write only its own directory; the database's stays
-        # private (searchable, so nobody reaches it).
-        os.chmod(self.dir, 0o711)
-        outdir = os.path.join(self.dir, "out")
-        os.mkdir(outdir)
+        # The database's directory is private (0700): nobody writes
+        # elsewhere.
+        outdir = tempfile.mkdtemp(prefix="vmsched-test-out-")
+        self.addCleanup(shutil.rmtree, outdir, ignore_errors=True)
         os.chmod(outdir, 0o777)
         out = os.path.join(outdir, "who")
         self.ok("add", "low", "--user", "nobody", "--", "sh", "-c",

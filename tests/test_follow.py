@@ -151,6 +151,7 @@ class LogFollow(DaemonCase):
         f.proc.stdout = open(os.devnull, "rb")
 
     def test_unknown_vm(self):
+        self.ok("db", "migrate")
         r = self.fails(66, "log", "-f", "nosuch")
         self.assertIn(b"no such VM", r.err)
 
@@ -171,6 +172,7 @@ class EventsFollow(DaemonCase):
         self.assertEqual(len(ids), len(set(ids)))
 
     def test_json_lines(self):
+        self.ok("db", "migrate")
         f = Follower(self, "events", "-f", "--json")
         self.ok("add", "web", "--", "sleep", "600")
         self.ok("add", "db", "--", "sleep", "600")

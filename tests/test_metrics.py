@@ -61,6 +61,10 @@ def per_vm(families, name):
 
 class Text(VmschedCase):
 
+    def setUp(self):
+        super().setUp()
+        self.ok("db", "migrate")
+
     def test_every_family_with_help_and_type(self):
         fams = parse(self.ok("metrics").out)
         self.assertEqual({n: f.type for n, f in fams.items()}, FAMILIES)

@@ -108,6 +108,7 @@ class StartNow(DaemonCase):
         self.assertEqual(self.state("bad"), "failed")
 
     def test_add_start_without_daemon_changes_nothing(self):
+        self.ok("db", "migrate")
         before = self.ok("--json", "list").out
         r = self.fails(69, "add", "web", "--start", "--", *self.SLEEPER)
         self.assertIn(b"no daemon", r.err)
@@ -301,5 +302,6 @@ class StatusName(DaemonCase):
         self.fails(64, "status", "a", "b")
 
     def test_daemon_status_unchanged(self):
+        self.ok("db", "migrate")
         out = self.ok("status").out.decode()
         self.assertIn("daemon: not running", out)

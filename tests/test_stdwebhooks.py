@@ -135,6 +135,7 @@ class Headers(WebhookCase):
         self.assertIsNone(header(req, "X-Vmsched-Signature-256"))
 
     def test_bad_whsec_refused(self):
+        self.ok("db", "migrate")
         for bad in ("whsec_", "whsec_not base64", "whsec_abc"):
             r = self.fails(64, "webhook", "set", "http://127.0.0.1:1/",
                            "--secret", bad)

@@ -175,6 +175,8 @@ class Commands(WebhookCase):
 
     def test_show_says_whether_a_secret_is_set_never_what(self):
         secret = "correct-horse-battery-staple"
+        self.fails(66, "webhook")
+        self.ok("db", "migrate")
         r = self.ok("webhook")
         self.assertIn(b"no webhook is set", r.out)
         self.assertIsNone(self.ok("--json", "webhook", "show").json()["url"])
@@ -243,6 +245,11 @@ class Commands(WebhookCase):
         self.fails(64, "events", "--limit", "0")
         self.fails(64, "events", "--limit", "x")
         self.fails(64, "events", "extra")
+        # A read command does not create the database it was given.
+        r = self.fails(66, "events")
+        self.assertIn(b"no such database", r.err)
+        self.assertFalse(os.path.exists(self.db))
+        self.ok("db", "migrate")
         self.assertEqual(self.events(), [])
         self.ok("webhook", "set", "http://127.0.0.1:9/")
         for i in range(3):
@@ -298,6 +305,9 @@ class WebhookTest(WebhookCase):
                                  "X-Vmsched-Signature-256"))
 
     def test_failures_and_their_exit_codes(self):
+        self.fails(66, "webhook", "test")
+        self.assertFalse(os.path.exists(self.db))
+        self.ok("db", "migrate")
         r = self.fails(64, "webhook", "test")
         self.assertIn(b"no webhook is set", r.err)
         self.receiver.start(script="500,404")

@@ -110,10 +110,13 @@ class DaemonCase(VmschedCase):
             env=env or self.env, stdout=log, stderr=log,
             stdin=subprocess.DEVNULL)
         log.close()
-        wait_for(lambda: self.daemon.poll() is not None or
-                 self.run_vmsched("--json", "status").json()
-                 ["daemon"]["pid"] == self.daemon.pid,
-                 what="daemon to start")
+        def started():
+            if self.daemon.poll() is not None:
+                return True
+            r = self.run_vmsched("--json", "status")
+            # 66 until the daemon has created the database
+            return r.rc == 0 and r.json()["daemon"]["pid"] == self.daemon.pid
+        wait_for(started, what="daemon to start")
         self.assertIsNone(self.daemon.poll(), self.read_log())
         return self.daemon
 

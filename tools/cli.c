@@ -22,13 +22,29 @@
 int
 cli_err(int code, const char *fmt, ...)
 {
+	char small[512], *msg = small, *shown;
 	va_list ap;
+	int n;
 
-	fputs("vmsched: ", stderr);
+	/* Values in a message come from users: escape what a terminal
+	 * would act on (text_shown), so a message is one plain line. */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (n >= (int)sizeof(small) && (msg = malloc((size_t)n + 1)) != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(msg, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	if (msg == NULL)
+		msg = small;
+	if ((shown = text_escape(msg)) != NULL)
+		fprintf(stderr, "vmsched: %s\n", shown);
+	else
+		fprintf(stderr, "vmsched: %s\n", msg);
+	free(shown);
+	if (msg != small)
+		free(msg);
 	return code;
 }
 
@@ -40,16 +56,35 @@ cli_usage(const struct cmd *cmd)
 	return EX_USAGE;
 }
 
-int
-cli_open(struct cli *cli)
+/* Open the database as how says, once; 0 or the exit code after why. */
+static int
+open_how(struct cli *cli, enum db_open_how how)
 {
 	int rc;
 
 	if (cli->c_db.db_h != NULL)
 		return 0;
-	if ((rc = db_open(&cli->c_db, cli->c_dbpath, -1)) != DB_OK)
+	if ((rc = db_open_how(&cli->c_db, cli->c_dbpath, -1, how)) != DB_OK)
 		return cli_dberr(cli, rc);
 	return 0;
+}
+
+int
+cli_open(struct cli *cli)
+{
+	return open_how(cli, DB_OPEN_CREATE);
+}
+
+int
+cli_open_write(struct cli *cli)
+{
+	return open_how(cli, DB_OPEN_WRITE);
+}
+
+int
+cli_open_read(struct cli *cli)
+{
+	return open_how(cli, DB_OPEN_READ);
 }
 
 void
@@ -126,10 +161,17 @@ cli_dberr(struct cli *cli, int status)
 		{ DB_LIVE, EX_USAGE },
 		{ DB_NEWER, EX_DATAERR },
 		{ DB_CANTCREATE, EX_CANTCREAT },
+		{ DB_UNSAFE, EX_NOPERM },
 	};
+	const char *path = cli->c_db.db_path;
 	size_t i;
 
-	cli_err(0, "%s", cli->c_db.db_err);
+	/* A failure of the store itself says which store. */
+	if (status == DB_ERR && path[0] != '\0' &&
+	    strncmp(cli->c_db.db_err, path, strlen(path)) != 0)
+		cli_err(0, "%s: %s", path, cli->c_db.db_err);
+	else
+		cli_err(0, "%s", cli->c_db.db_err);
 	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (map[i].status == status)
 			return map[i].code;
@@ -247,6 +289,15 @@ cli_nargs(const struct cmd *cmd, int n)
 	return 0;
 }
 
+void
+cli_field(int width, const char *key, const char *value)
+{
+	char *shown = value ? text_escape(value) : NULL;
+
+	printf("%-*s %s\n", width, key, shown ? shown : value ? "?" : "-");
+	free(shown);
+}
+
 int
 cli_print_json(char *json)
 {
@@ -278,8 +329,9 @@ table_add(struct table *t, const char *const *cells)
 		t->t_cap = cap;
 	}
 	c = t->t_cells + t->t_nrows * t->t_ncols;
+	/* Cells hold what users typed: escaped for the terminal. */
 	for (i = 0; i < t->t_ncols; i++)
-		c[i] = strdup(cells[i] ? cells[i] : "-");
+		c[i] = text_escape(cells[i] ? cells[i] : "-");
 	t->t_nrows++;
 	for (i = 0; i < t->t_ncols; i++)
 		if (c[i] == NULL)

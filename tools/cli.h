@@ -131,6 +131,13 @@ int	 cli_usage(const struct cmd *cmd);
  * exit code after printing why.
  */
 int	 cli_open(struct cli *cli);
+/*
+ * Issue 10: commands that only read, or change what exists, never create
+ * a database: a mistyped --db says so (66) instead. cli_open_read reads a
+ * database that cannot be written (read-only file, directory or disk).
+ */
+int	 cli_open_read(struct cli *cli);
+int	 cli_open_write(struct cli *cli);
 /* The absolute path of the running binary (buf of PATH_MAX); 0 or -1. */
 int	 cli_self_path(char *buf, size_t len);
 /* Append s to buf as a shell word ('quoted' or $'escaped' when needed). */
@@ -163,6 +170,9 @@ extern const struct cli_opt cli_json_opts[];
 int	 cli_json_opt(int opt, const char *arg, void *cli);
 /* Check the operand count against the table; EX_USAGE with usage if not. */
 int	 cli_nargs(const struct cmd *cmd, int n);
+/* "KEY   value" on a line of its own, value escaped for the terminal
+ * (text_shown), NULL as "-". */
+void	 cli_field(int width, const char *key, const char *value);
 /* Print a JSON document and a newline, and free it. */
 int	 cli_print_json(char *json);
 
@@ -174,7 +184,8 @@ struct table {
 	char	**t_cells;	/* t_nrows * t_ncols, row-major */
 };
 int	 table_init(struct table *t, size_t ncols, const char *const *heads);
-/* Add a row of t_ncols strings (copied; NULL prints as "-"). */
+/* Add a row of t_ncols strings (copied, escaped for the terminal with
+ * text_shown; NULL prints as "-"). */
 int	 table_add(struct table *t, const char *const *cells);
 void	 table_print(struct table *t, FILE *fp);
 void	 table_free(struct table *t);

@@ -159,7 +159,7 @@ ctl_request(struct cli *cli, const char *what, char *const *names, int n,
 	req = calloc((size_t)n, sizeof(*req));
 	old_run = calloc((size_t)n, sizeof(*old_run));
 	if (req == NULL || old_run == NULL) {
-		rc = cli_err(EX_OSERR, "%s", strerror(ENOMEM));
+		rc = cli_err(EX_OSERR, "%s: %s", what, strerror(ENOMEM));
 		goto done;
 	}
 	for (i = 0; i < n; i++) {
@@ -236,7 +236,7 @@ ctl_run(struct cli *cli, const struct cmd *self, int argc, char **argv)
 		if (value_name(argv[i], &why) == -1)
 			return cli_err(EX_USAGE, "%s: name '%s': %s",
 			    self->cmd_name, argv[i], why);
-	if ((rc = cli_open(cli)) != 0)
+	if ((rc = cli_open_write(cli)) != 0)
 		return rc;
 	return ctl_request(cli, self->cmd_name, argv + first, argc - first,
 	    ca.ca_wait, ca.ca_timeout_ms);

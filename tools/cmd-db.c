@@ -7,13 +7,16 @@
 
 #include "cli.h"
 
-/* Open without migrating, so migrate and check can report what they see. */
+/*
+ * Open without migrating, so migrate and check can report what they see;
+ * check only reads, and never creates a database.
+ */
 static int
-open_as_is(struct cli *cli)
+open_as_is(struct cli *cli, enum db_open_how how)
 {
 	int rc;
 
-	if ((rc = db_open(&cli->c_db, cli->c_dbpath, 0)) != DB_OK)
+	if ((rc = db_open_how(&cli->c_db, cli->c_dbpath, 0, how)) != DB_OK)
 		return cli_dberr(cli, rc);
 	return 0;
 }
@@ -21,24 +24,27 @@ open_as_is(struct cli *cli)
 static int
 db_migrate_cmd(struct cli *cli)
 {
+	char path[PATH_MAX * 4];
 	int rc, applied, version;
 
-	if ((rc = open_as_is(cli)) != 0)
+	if ((rc = open_as_is(cli, DB_OPEN_CREATE)) != 0)
 		return rc;
 	if ((rc = db_migrate(&cli->c_db, -1, &applied)) != DB_OK ||
 	    (rc = db_version(&cli->c_db, &version)) != DB_OK)
 		return cli_dberr(cli, rc);
 	printf("%s: schema version %d (%d migration%s applied)\n",
-	    cli->c_dbpath, version, applied, applied == 1 ? "" : "s");
+	    text_shown(cli->c_dbpath, path, sizeof(path)), version, applied,
+	    applied == 1 ? "" : "s");
 	return 0;
 }
 
 static int
 db_check_cmd(struct cli *cli)
 {
+	char path[PATH_MAX * 4];
 	int rc, version;
 
-	if ((rc = open_as_is(cli)) != 0)
+	if ((rc = open_as_is(cli, DB_OPEN_READ)) != 0)
 		return rc;
 	if ((rc = db_check(&cli->c_db)) == DB_REFUSED) {
 		cli_err(0, "%s: %s", cli->c_dbpath, cli->c_db.db_err);
@@ -46,7 +52,8 @@ db_check_cmd(struct cli *cli)
 	}
 	if (rc != DB_OK || (rc = db_version(&cli->c_db, &version)) != DB_OK)
 		return cli_dberr(cli, rc);
-	printf("%s: ok, schema version %d\n", cli->c_dbpath, version);
+	printf("%s: ok, schema version %d\n", text_shown(cli->c_dbpath, path,
+	    sizeof(path)), version);
 	return 0;
 }
 
@@ -74,7 +81,7 @@ db_prune_cmd(struct cli *cli, const struct cmd *self, int argc, char **argv)
 		cli_err(0, "db prune: --older-than DAYS is required");
 		return cli_usage(self);
 	}
-	if ((rc = cli_open(cli)) != 0)
+	if ((rc = cli_open_write(cli)) != 0)
 		return rc;
 	rc = db_prune(&cli->c_db, now_ms() - days * 86400000LL, &runs, &events);
 	if (rc != DB_OK)

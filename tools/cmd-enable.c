@@ -38,7 +38,7 @@ toggle(struct cli *cli, const struct cmd *self, int argc, char **argv,
 		return rc;
 	if (start && !ctl_daemon_running(cli, self->cmd_name))
 		return EX_UNAVAILABLE;
-	if ((rc = cli_open(cli)) != 0)
+	if ((rc = cli_open_write(cli)) != 0)
 		return rc;
 	for (i = first; i < argc; i++) {
 		rc = db_vm_update(&cli->c_db, argv[i], set_enabled, &enabled,

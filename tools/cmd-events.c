@@ -157,7 +157,7 @@ events(struct cli *cli, const struct cmd *self, int argc, char **argv)
 		    "event; --%s does not go with it", ea.ea_status);
 	if (ea.ea_limit == -1)
 		ea.ea_limit = ea.ea_follow ? 10 : 50;
-	if ((rc = cli_open(cli)) != 0)
+	if ((rc = cli_open_read(cli)) != 0)
 		return rc;
 	if (ea.ea_follow)
 		return cli_follow(cli, follow_step, &ea);

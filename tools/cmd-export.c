@@ -21,6 +21,35 @@
 #define STOP_MARGIN_S	30	/* the daemon's own shutdown, on top */
 
 /*
+ * A fresh host has no database yet: the daemon creates it when it first
+ * starts, and exporting does not. The unit runs the daemon on path made
+ * absolute, with no VMs to wait for. 0, or the exit code after why.
+ */
+static int
+fresh(const char *path, char *dbpath, int64_t *stop_s, int64_t *count,
+    int64_t *sum_ms)
+{
+	char cwd[PATH_MAX];
+	int n;
+
+	if (path[0] == '/')
+		n = snprintf(dbpath, PATH_MAX, "%s", path);
+	else if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return cli_err(EX_OSERR, "the current directory: %s",
+		    strerror(errno));
+	else
+		n = snprintf(dbpath, PATH_MAX, "%s/%s", cwd, path);
+	if (n < 0 || n >= PATH_MAX)
+		return cli_err(EX_USAGE, "%s: path too long", path);
+	cli_err(0, "%s: no such database yet; the daemon creates it when it "
+	    "first starts", dbpath);
+	*stop_s = STOP_MARGIN_S;
+	*count = 0;
+	*sum_ms = 0;
+	return 0;
+}
+
+/*
  * Open the database and find what the unit runs: this binary and the
  * database's absolute path, and the seconds a stop may take (0: no
  * limit). 0, or the exit code after printing why.
@@ -34,7 +63,9 @@ prepare(struct cli *cli, char *exe, char *dbpath, int64_t *stop_s,
 	if (cli_self_path(exe, PATH_MAX) == -1)
 		return cli_err(EX_OSERR, "cannot find this vmsched's own "
 		    "path: %s", strerror(errno));
-	if ((rc = cli_open(cli)) != 0)
+	if (access(cli->c_dbpath, F_OK) == -1 && errno == ENOENT)
+		return fresh(cli->c_dbpath, dbpath, stop_s, count, sum_ms);
+	if ((rc = cli_open_read(cli)) != 0)
 		return rc;
 	if (realpath(cli->c_db.db_path, dbpath) == NULL)
 		return cli_err(EX_OSERR, "%s: %s", cli->c_db.db_path,
@@ -69,6 +100,13 @@ printable(const char *opt, const char *s)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			return cli_err(EX_USAGE, "export-launchd: %s: holds "
 			    "a control character", opt);
+	if (!text_utf8(s, strlen(s)))
+		return cli_err(EX_USAGE, "export-launchd: %s: not valid "
+		    "UTF-8", opt);
+	if (strstr(s, "\xef\xbf\xbe") != NULL ||
+	    strstr(s, "\xef\xbf\xbf") != NULL)
+		return cli_err(EX_USAGE, "export-launchd: %s: holds U+FFFE or "
+		    "U+FFFF, which XML cannot", opt);
 	return 0;
 }
 
@@ -121,7 +159,10 @@ export_launchd(struct cli *cli, const struct cmd *self, int argc,
 	ld.ld_user = eo.eo_user;
 	ld.ld_log = DEFAULT_LOG;
 	ld.ld_exit_timeout = stop_s;
-	if (launchd_export(&ld, &xml) == -1)
+	if (launchd_export(&ld, &xml) == -1 && errno == EINVAL)
+		return cli_err(EX_DATAERR, "export-launchd: %s or %s cannot be "
+		    "written in a plist (not UTF-8 text)", exe, dbpath);
+	if (xml == NULL)
 		return cli_err(EX_OSERR, "export-launchd: %s", strerror(errno));
 	fputs(xml, stdout);
 	free(xml);
@@ -140,6 +181,8 @@ unit_word(const char *s, char *buf, size_t len)
 	size_t n = 0;
 	int plain = s[0] != '\0';
 
+	if (!text_utf8(s, strlen(s)))
+		return -1;	/* systemd reads unit files as UTF-8 */
 	for (p = s; *p; p++) {
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			return -1;

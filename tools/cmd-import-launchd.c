@@ -14,8 +14,6 @@
 
 #include "cli.h"
 
-#define PLIST_MAX	(16 * 1024 * 1024)	/* larger is not a job */
-
 enum { O_DRY_RUN = 256, O_REPLACE };
 
 static const struct cli_opt import_opts[] = {
@@ -161,7 +159,11 @@ add_line(const struct vm_def *vd)
 	return l.l_s;
 }
 
-/* The whole file into *buf (malloc'ed); 0, or the exit code after why. */
+/*
+ * The whole file into *buf (malloc'ed), or its first LAUNCHD_SIZE_MAX + 1
+ * bytes if it is longer, which launchd_to_def then refuses as too large;
+ * 0, or the exit code after why.
+ */
 static int
 slurp(const char *path, char **buf, size_t *len)
 {
@@ -173,15 +175,11 @@ slurp(const char *path, char **buf, size_t *len)
 	*buf = NULL;
 	if ((fp = fopen(path, "rb")) == NULL)
 		return cli_err(EX_NOINPUT, "%s: %s", path, strerror(errno));
-	for (;;) {
+	while (n <= LAUNCHD_SIZE_MAX) {
 		if (n == cap) {
-			if (cap >= PLIST_MAX) {
-				rc = cli_err(EX_DATAERR, "%s: larger than %d "
-				    "MiB: not a launchd job", path,
-				    PLIST_MAX / (1024 * 1024));
-				break;
-			}
 			cap = cap ? cap * 2 : 65536;
+			if (cap > LAUNCHD_SIZE_MAX + 1)
+				cap = LAUNCHD_SIZE_MAX + 1;
 			if ((nb = realloc(b, cap)) == NULL) {
 				rc = cli_err(EX_OSERR, "%s: %s", path,
 				    strerror(errno));
@@ -266,12 +264,13 @@ import_launchd(struct cli *cli, const struct cmd *self, int argc,
 	enum db_import_how *how = NULL;
 	const char **files = NULL;
 	size_t n = 0, i, k, failed;
-	char *line;
+	char *line, shown[PATH_MAX * 4];
 	int rc, first, dashdash, pos, bad = 0;
 
 	/* Options may come before, between or after the files. */
 	if ((files = calloc((size_t)argc, sizeof(*files))) == NULL)
-		return cli_err(EX_OSERR, "%s", strerror(errno));
+		return cli_err(EX_OSERR, "import-launchd: %s",
+		    strerror(errno));
 	for (pos = 0;;) {
 		if ((rc = cli_getopt(self, NULL, argc - pos, argv + pos,
 		    import_opt, &io, &first, &dashdash)) != 0)
@@ -294,7 +293,8 @@ import_launchd(struct cli *cli, const struct cmd *self, int argc,
 	vds = calloc(n, sizeof(*vds));
 	how = calloc(n, sizeof(*how));
 	if (vds == NULL || how == NULL) {
-		rc = cli_err(EX_OSERR, "%s", strerror(errno));
+		rc = cli_err(EX_OSERR, "import-launchd: %s",
+		    strerror(errno));
 		goto done;
 	}
 	for (i = 0; i < n; i++)
@@ -329,7 +329,8 @@ import_launchd(struct cli *cli, const struct cmd *self, int argc,
 	if (io.io_dry_run) {
 		for (i = 0; i < n; i++) {
 			if ((line = add_line(&vds[i])) == NULL) {
-				rc = cli_err(EX_OSERR, "%s", strerror(ENOMEM));
+				rc = cli_err(EX_OSERR, "import-launchd: "
+				    "%s", strerror(ENOMEM));
 				goto done;
 			}
 			printf("%s\n", line);
@@ -353,7 +354,7 @@ import_launchd(struct cli *cli, const struct cmd *self, int argc,
 	for (i = 0; i < n; i++)
 		printf("%s %s from %s\n", how[i] == DB_IMPORT_ADDED ? "added" :
 		    how[i] == DB_IMPORT_CHANGED ? "replaced" : "unchanged",
-		    vds[i].vd_name, files[i]);
+		    vds[i].vd_name, text_shown(files[i], shown, sizeof(shown)));
 	rc = 0;
 done:
 	for (i = 0; vds != NULL && i < n; i++)

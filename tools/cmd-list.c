@@ -79,7 +79,7 @@ list(struct cli *cli, const struct cmd *self, int argc, char **argv)
 
 	if ((rc = cli_getopt(self, NULL, argc, argv, cli_json_opt, cli, &first,
 	    NULL)) != 0 || (rc = cli_nargs(self, argc - first)) != 0 ||
-	    (rc = cli_open(cli)) != 0)
+	    (rc = cli_open_read(cli)) != 0)
 		return rc;
 	if (cli->c_json) {
 		putchar('[');

@@ -201,7 +201,7 @@ log_cmd(struct cli *cli, const struct cmd *self, int argc, char **argv)
 		name = argv[first];
 	if (la.la_limit == -1)
 		la.la_limit = la.la_follow ? FOLLOW_LIMIT : LOG_LIMIT;
-	if ((rc = cli_open(cli)) != 0)
+	if ((rc = cli_open_read(cli)) != 0)
 		return rc;
 	if (la.la_follow) {
 		la.la_name = name;

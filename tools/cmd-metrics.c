@@ -12,7 +12,7 @@ metrics(struct cli *cli, const struct cmd *self, int argc, char **argv)
 
 	if ((rc = cli_getopt(self, NULL, argc, argv, NULL, NULL, &first,
 	    NULL)) != 0 || (rc = cli_nargs(self, argc - first)) != 0 ||
-	    (rc = cli_open(cli)) != 0)
+	    (rc = cli_open_read(cli)) != 0)
 		return rc;
 	if (metrics_print(&cli->c_db, sched_lock_held(cli->c_dbpath),
 	    stdout) == -1)

@@ -96,7 +96,7 @@ plan(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	if ((rc = cli_getopt(self, NULL, argc, argv, cli_json_opt,
 	    cli, &first, NULL)) != 0 ||
 	    (rc = cli_nargs(self, argc - first)) != 0 ||
-	    (rc = cli_open(cli)) != 0)
+	    (rc = cli_open_read(cli)) != 0)
 		return rc;
 	if ((rc = db_graph_load(&cli->c_db, &g)) != DB_OK)
 		return cli_dberr(cli, rc);

@@ -29,7 +29,7 @@ remove_vm(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	if ((rc = cli_getopt(self, NULL, argc, argv, remove_opt, &force,
 	    &first, NULL)) != 0 || (rc = cli_nargs(self, argc - first)) != 0)
 		return rc;
-	if ((rc = cli_open(cli)) != 0)
+	if ((rc = cli_open_write(cli)) != 0)
 		return rc;
 	rc = db_vm_remove(&cli->c_db, argv[first], cli->c_uid);
 	if (rc == DB_LIVE && force) {

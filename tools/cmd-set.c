@@ -35,7 +35,7 @@ set(struct cli *cli, const struct cmd *self, int argc, char **argv)
 		rc = cli_err(EX_USAGE, "set: %s: nothing to change", argv[1]);
 	if (rc != 0)
 		goto done;
-	if ((rc = cli_open(cli)) != 0)
+	if ((rc = cli_open_write(cli)) != 0)
 		goto done;
 	rc = db_vm_update(&cli->c_db, argv[1], vmopts_apply, vo, cli->c_uid,
 	    &changed);

@@ -9,7 +9,7 @@
 static void
 line(const char *key, const char *value)
 {
-	printf("%-16s %s\n", key, value ? value : "-");
+	cli_field(16, key, value);
 }
 
 static void
@@ -116,7 +116,7 @@ show(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	if ((rc = cli_getopt(self, NULL, argc, argv, cli_json_opt, cli,
 	    &first, NULL)) != 0 ||
 	    (rc = cli_nargs(self, argc - first)) != 0 ||
-	    (rc = cli_open(cli)) != 0)
+	    (rc = cli_open_read(cli)) != 0)
 		return rc;
 	if (cli->c_json) {
 		rc = db_show_json(&cli->c_db, argv[first], &json);

@@ -268,7 +268,7 @@ status(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	    NULL)) != 0 || (rc = cli_nargs(self, argc - first)) != 0)
 		return rc;
 	if (first == argc)
-		return (rc = cli_open(cli)) != 0 ? rc : daemon_status(cli);
+		return (rc = cli_open_read(cli)) != 0 ? rc : daemon_status(cli);
 	if (value_name(argv[first], &why) == -1)
 		return cli_err(EX_USAGE, "status: name '%s': %s", argv[first],
 		    why);
@@ -276,7 +276,7 @@ status(struct cli *cli, const struct cmd *self, int argc, char **argv)
 		return cli_err(EX_USAGE, "status %s: no --json for one VM: "
 		    "show %s --json and log %s --json have it", argv[first],
 		    argv[first], argv[first]);
-	if ((rc = cli_open(cli)) != 0)
+	if ((rc = cli_open_read(cli)) != 0)
 		return rc;
 	return vm_status(cli, argv[first], &sa);
 }

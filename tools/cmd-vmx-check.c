@@ -230,18 +230,21 @@ static size_t
 report(const char *name, const struct vmx *vx, int fixed)
 {
 	const struct vmx_finding *f;
-	char why[512];
+	char why[512], shown[2048], file[PATH_MAX * 2];
 	size_t i, n = 0;
 
+	/* Values quoted from the file are the file's bytes: escaped. */
+	text_shown(name, file, sizeof(file));
 	for (i = 0; i < vx->vx_nfind; i++) {
 		f = &vx->vx_find[i];
 		if (fixed && !f->vf_fixable)
 			continue;
 		vmx_describe(vx, f, fixed, why, sizeof(why));
+		text_shown(why, shown, sizeof(shown));
 		if (f->vf_line > 0)
-			printf("%s:%zu: %s\n", name, f->vf_line, why);
+			printf("%s:%zu: %s\n", file, f->vf_line, shown);
 		else
-			printf("%s: %s\n", name, why);
+			printf("%s: %s\n", file, shown);
 		n++;
 	}
 	return n;
@@ -256,6 +259,7 @@ vmx_check_cmd(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	struct stat st;
 	const char *file = NULL;
 	char *buf = NULL, *text = NULL, bak[PATH_MAX];
+	char shown[PATH_MAX * 4];
 	size_t i, len = 0, textlen = 0, nfix = 0, nleft = 0;
 	int rc, base = 0, next, dd = 0, nops = 0, stop = SIGTERM;
 	int suspend = SIGHUP;
@@ -298,7 +302,7 @@ vmx_check_cmd(struct cli *cli, const struct cmd *self, int argc, char **argv)
 		goto out;
 	}
 	if (vo.o_vm != NULL) {
-		if ((rc = cli_open(cli)) != 0)
+		if ((rc = cli_open_read(cli)) != 0)
 			goto out;
 		vm_def_init(&vd);
 		rc = db_vm_get(&cli->c_db, vo.o_vm, &vd);
@@ -333,8 +337,10 @@ vmx_check_cmd(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	    sizeof(bak))) != 0)
 		goto out;
 	report(file, &vx, 1);
-	printf("%s: fixed %zu finding%s; the original is in %s\n", file,
-	    nfix, nfix == 1 ? "" : "s", bak);
+	printf("%s: fixed %zu finding%s; ", text_shown(file, shown,
+	    sizeof(shown)), nfix, nfix == 1 ? "" : "s");
+	printf("the original is in %s\n", text_shown(bak, shown,
+	    sizeof(shown)));
 	rc = 0;
 	if (nleft > 0) {
 		/* What is left, with the line numbers of the new text. */

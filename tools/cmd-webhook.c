@@ -36,6 +36,9 @@ read_secret(char *buf, size_t len)
 		return cli_err(EX_USAGE, "webhook set: --secret -: nothing on "
 		    "standard input");
 	buf[strcspn(buf, "\r\n")] = '\0';
+	if (!text_utf8(buf, strlen(buf)))
+		return cli_err(EX_USAGE, "webhook set: --secret -: not valid "
+		    "UTF-8; vmsched takes UTF-8 text");
 	return 0;
 }
 
@@ -139,7 +142,7 @@ webhook_unset(struct cli *cli)
 	long cancelled;
 	int rc;
 
-	if ((rc = cli_open(cli)) != 0)
+	if ((rc = cli_open_write(cli)) != 0)
 		return rc;
 	rc = db_webhook_unset(&cli->c_db, &cancelled);
 	if (rc == DB_NOTFOUND)
@@ -158,7 +161,7 @@ webhook_test(struct cli *cli)
 	struct hook_try ht;
 	int rc;
 
-	if ((rc = cli_open(cli)) != 0)
+	if ((rc = cli_open_write(cli)) != 0)
 		return rc;
 	if ((rc = hook_test(&cli->c_db, cli->c_uid, &ht)) == DB_NOTFOUND)
 		return cli_err(EX_USAGE, "webhook test: no webhook is set "
@@ -176,7 +179,7 @@ webhook_test(struct cli *cli)
 static void
 line(const char *key, const char *value)
 {
-	printf("%-8s %s\n", key, value ? value : "-");
+	cli_field(8, key, value);
 }
 
 static int
@@ -193,7 +196,7 @@ webhook_show(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	if (first < argc)
 		return cli_err(EX_USAGE, "webhook show: %s: unexpected",
 		    argv[first]);
-	if ((rc = cli_open(cli)) != 0)
+	if ((rc = cli_open_read(cli)) != 0)
 		return rc;
 	rc = db_webhook_get(&cli->c_db, &wh);
 	if (rc != DB_OK && rc != DB_NOTFOUND) {

@@ -99,6 +99,32 @@ cmd_help_fn(struct cli *cli, const struct cmd *self, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * Every argument is text, and vmsched's text is UTF-8: one that is not
+ * would go on into JSON, plists and terminals that cannot hold it. 0, or
+ * EX_USAGE after saying which.
+ */
+static int
+args_utf8(int argc, char **argv)
+{
+	char shown[128];
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (text_utf8(argv[i], strlen(argv[i])))
+			continue;
+		text_shown(argv[i], shown, sizeof(shown));
+		if (i > 1 && argv[i - 1][0] == '-' && argv[i - 1][1] != '\0' &&
+		    strcmp(argv[i - 1], "--") != 0 &&
+		    strchr(argv[i - 1], '=') == NULL)
+			return cli_err(EX_USAGE, "%s %s: not valid UTF-8; "
+			    "vmsched takes UTF-8 text", argv[i - 1], shown);
+		return cli_err(EX_USAGE, "argument %d, %s: not valid UTF-8; "
+		    "vmsched takes UTF-8 text", i, shown);
+	}
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -110,6 +136,8 @@ main(int argc, char *argv[])
 
 	memset(&cli, 0, sizeof(cli));
 	cli.c_uid = (long)getuid();
+	if ((rc = args_utf8(argc, argv)) != 0)
+		return rc;
 	if (cli_longopts(cli_global_opts, NULL, globals, 8) == -1)
 		return cli_err(EX_SOFTWARE, "too many global options");
 	opterr = 0;
@@ -157,6 +185,9 @@ main(int argc, char *argv[])
 			    "VMSCHED_DB and no HOME to put it in");
 		cli.c_dbpath = defpath;
 	}
+	if (!text_utf8(cli.c_dbpath, strlen(cli.c_dbpath)))
+		return cli_err(EX_USAGE, "database %s: the path is not valid "
+		    "UTF-8; vmsched takes UTF-8 text", cli.c_dbpath);
 	rc = cmd->cmd_fn(&cli, cmd, argc, argv);
 	db_close(&cli.c_db);
 	if (fflush(stdout) == EOF || ferror(stdout)) {

@@ -185,7 +185,8 @@ vmopts_take(int opt, const char *arg, void *p)
 	if (rc == -1)
 		return bad(opt, arg, why);
 	if ((v = realloc(vo->vo_v, (vo->vo_n + 1) * sizeof(*v))) == NULL)
-		return cli_err(EX_OSERR, "%s", strerror(errno));
+		return cli_err(EX_OSERR, "--%s: %s", optname(opt),
+		    strerror(errno));
 	vo->vo_v = v;
 	v[vo->vo_n++] = o;
 	return 0;

@@ -2,9 +2,12 @@
  * fuzz_plist.c: libFuzzer target for sched/launchd.c. The input is a plist
  * (XML or binary). A refused one must say why; an accepted one must be a
  * definition the store would take (a valid name, a command, absolute
- * paths, unique NAME=VALUE variables, sane durations), with printable
- * warnings; and the LaunchDaemon plist exported for its command must import
- * back to the same command, name and user. Any breach aborts.
+ * paths, unique NAME=VALUE variables, sane durations, every string UTF-8),
+ * with printable warnings; and the LaunchDaemon plist exported for its
+ * command must import back to the same command, name and user, unless a
+ * value holds a control character XML cannot, which export refuses. The
+ * bounds of launchd_bounds hold for whatever is accepted. Any breach
+ * aborts.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -16,6 +19,26 @@
 #define YEAR_MS	(366LL * 24 * 3600 * 1000)
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+utf8(const char *s)
+{
+	if (!text_utf8(s, strlen(s)))
+		abort();
+}
+
+/* Whether s has what XML 1.0 cannot hold: a control, U+FFFE, U+FFFF. */
+static int
+not_xml(const char *s)
+{
+	if (strstr(s, "\xef\xbf\xbe") != NULL ||
+	    strstr(s, "\xef\xbf\xbf") != NULL)
+		return 1;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
 
 static void
 check_def(const struct vm_def *vd, const struct strv *warn)
@@ -45,8 +68,21 @@ check_def(const struct vm_def *vd, const struct strv *warn)
 	    vd->vd_backoff_initial_ms < 0 ||
 	    vd->vd_backoff_initial_ms > vd->vd_backoff_max_ms)
 		abort();
+	for (i = 0; i < vd->vd_argv.sv_n; i++)
+		utf8(vd->vd_argv.sv_v[i]);
+	for (i = 0; i < vd->vd_env.sv_n; i++)
+		utf8(vd->vd_env.sv_v[i]);
+	for (i = 0; i < vd->vd_ngates; i++)
+		utf8(vd->vd_gates[i].g_arg);
+	if (vd->vd_user != NULL)
+		utf8(vd->vd_user);
+	if (vd->vd_cwd != NULL)
+		utf8(vd->vd_cwd);
+	if (vd->vd_log_path != NULL)
+		utf8(vd->vd_log_path);
 	for (i = 0; i < warn->sv_n; i++) {
-		if (warn->sv_v[i][0] == '\0')
+		if (warn->sv_v[i][0] == '\0' || !text_utf8(warn->sv_v[i],
+		    strlen(warn->sv_v[i])))
 			abort();
 		for (p = warn->sv_v[i]; *p; p++)
 			if ((unsigned char)*p < 0x20 || *p == 0x7f)
@@ -69,8 +105,18 @@ round_trip(const struct vm_def *vd)
 	ld.ld_user = vd->vd_user;
 	ld.ld_log = vd->vd_log_path ? vd->vd_log_path : "/var/log/x.log";
 	ld.ld_exit_timeout = vd->vd_stop_timeout_ms / 1000;
-	if (launchd_export(&ld, &xml) == -1)
+	if (launchd_export(&ld, &xml) == -1) {
+		/* Refused only for what no XML document may hold. */
+		if (errno != EINVAL)
+			abort();
+		for (i = 0; i < vd->vd_argv.sv_n; i++)
+			if (not_xml(vd->vd_argv.sv_v[i]))
+				return;
+		if ((vd->vd_user != NULL && not_xml(vd->vd_user)) ||
+		    not_xml(ld.ld_log))
+			return;
 		abort();
+	}
 	vm_def_init(&back);
 	if (launchd_to_def(xml, strlen(xml), &back, &warn, err,
 	    sizeof(err)) == -1)
