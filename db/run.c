@@ -56,7 +56,8 @@ db_sup_load(struct db *db, const char *name, db_sup_cb cb, void *arg)
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(db, DB_ERR, "%s", sqlite3_errmsg(db->db_h));
+		return db_fail(db, DB_ERR, "loading the VMs: %s",
+		    sqlite3_errmsg(db->db_h));
 	return DB_OK;
 }
 
@@ -111,7 +112,8 @@ hook_setting(struct db *db, char **filter)
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		db_fail(db, DB_ERR, "%s", sqlite3_errmsg(db->db_h));
+		db_fail(db, DB_ERR, "reading the webhook settings: %s",
+		    sqlite3_errmsg(db->db_h));
 		return -1;
 	}
 	return set;
@@ -341,7 +343,8 @@ db_vm_state(struct db *db, const char *name, struct db_state *s)
 		return DB_OK;
 	if (rc == SQLITE_DONE)
 		return db_fail(db, DB_NOTFOUND, "%s: no such VM", name);
-	return db_fail(db, DB_ERR, "%s", sqlite3_errmsg(db->db_h));
+	return db_fail(db, DB_ERR, "reading the VM's state: %s",
+	    sqlite3_errmsg(db->db_h));
 }
 
 struct daemon_up {
@@ -426,7 +429,8 @@ db_daemon_get(struct db *db, struct db_daemon *d)
 		return DB_OK;
 	if (rc == SQLITE_DONE)
 		return DB_NOTFOUND;
-	return db_fail(db, DB_ERR, "%s", sqlite3_errmsg(db->db_h));
+	return db_fail(db, DB_ERR, "reading the daemon's record: %s",
+	    sqlite3_errmsg(db->db_h));
 }
 
 int
@@ -446,7 +450,8 @@ db_state_counts(struct db *db, int (*cb)(const char *, long, void *),
 			break;
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(db, DB_ERR, "%s", sqlite3_errmsg(db->db_h));
+		return db_fail(db, DB_ERR, "counting VMs by state: %s",
+		    sqlite3_errmsg(db->db_h));
 	return DB_OK;
 }
 
@@ -466,7 +471,7 @@ int
 db_status_json(struct db *db, int running, char **json)
 {
 	*json = NULL;
-	return db_text(db, json, "SELECT json_object("
+	return db_text(db, json, "SELECT vms_utf8(json_object("
 	    "'daemon', json_object('running', json(iif(?1, 'true', 'false')), "
 	    "    'pid', iif(?1, d.pid, NULL), "
 	    "    'since', iif(?1, vms_time(d.started_at), NULL), "
@@ -474,7 +479,7 @@ db_status_json(struct db *db, int running, char **json)
 	    "'vms', (SELECT json_group_object(state, n) FROM (SELECT state, "
 	    "    count(*) AS n FROM vm_state GROUP BY state ORDER BY state)), "
 	    "'events_pending', (SELECT count(*) FROM event "
-	    "    WHERE status = 'pending')) "
+	    "    WHERE status = 'pending'))) "
 	    "FROM (SELECT 1) LEFT JOIN daemon d ON d.id = 1", "n", running) ==
 	    DB_OK && *json != NULL ? DB_OK : DB_ERR;
 }

@@ -852,9 +852,9 @@ start_up(struct sched *s, const struct sched_opts *opts, int fds[2])
 		log_warn("daemon");
 		return SCHED_ERR;
 	}
-	if (db_open(s->s_db, s->s_dbpath, -1) != DB_OK) {
+	if ((rc = db_open(s->s_db, s->s_dbpath, -1)) != DB_OK) {
 		log_warnx("%s", s->s_db->db_err);
-		return SCHED_ERR;
+		return rc == DB_UNSAFE ? SCHED_UNSAFE : SCHED_ERR;
 	}
 	if ((rc = take_lock(s)) != 0)
 		return rc;

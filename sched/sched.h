@@ -321,9 +321,10 @@ struct sched_opts {
 };
 #define SCHED_ERR	(-1)	/* the daemon's machinery failed */
 #define SCHED_BUSY	(-2)	/* another daemon holds the database */
+#define SCHED_UNSAFE	(-3)	/* others could read or change the database */
 /*
  * Run the daemon on opts->so_dbpath until SIGTERM or SIGINT has stopped
- * every VM: 0, SCHED_BUSY, or SCHED_ERR (after logging why).
+ * every VM: 0, SCHED_BUSY, SCHED_UNSAFE or SCHED_ERR (after logging why).
  */
 int	 sched_daemon(const struct sched_opts *opts);
 /*

@@ -85,6 +85,8 @@ daemon_cmd(struct cli *cli, const struct cmd *self, int argc, char **argv)
 		return 0;
 	case SCHED_BUSY:
 		return EX_TEMPFAIL;
+	case SCHED_UNSAFE:
+		return EX_NOPERM;
 	default:
 		return EX_SOFTWARE;
 	}
