@@ -318,9 +318,9 @@ class Work:
     """One scenario's folder. The database lives in db/ (its own 0700
     directory, made by vmsched), the VMs' books and locks beside it."""
 
-    def __init__(self, base, name, dbdir=None):
-        self.dir = os.path.join(base, name)
-        os.makedirs(self.dir)
+    def __init__(self, path, dbdir=None):
+        self.dir = path
+        os.makedirs(self.dir, exist_ok=True)
         self.dbdir = dbdir or os.path.join(self.dir, "db")
         self.db = os.path.join(self.dbdir, "vmsched.db")
         self.vmdir = os.path.join(self.dir, "vms")

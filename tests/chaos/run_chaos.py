@@ -47,7 +47,6 @@ def table(rows):
             "duplicated", "mismatches", "time", "verdict")
     cells = [head] + rows
     widths = [max(len(str(r[i])) for r in cells) for i in range(len(head))]
-    widths[1] = min(widths[1], 60)
     out = []
     for n, r in enumerate(cells):
         out.append("| " + " | ".join(str(c).ljust(widths[i])
@@ -100,13 +99,22 @@ def main():
             KeyboardInterrupt()))
     camp = scenarios.Campaign(procs, seed, args.short, base, vmsched,
                               chaos_vm, hook_driver, args.provoke)
-    rows, failed, broke = [], [], False
+    rows, failed, broke, figures = [], [], False, []
     started = time.monotonic()
     try:
         for cls in todo:
             s = cls(camp)
             print("chaos: %s: %s ..." % (s.name, s.title), flush=True)
             v = s.run()
+            if s.skip:
+                rows.append((s.name, "skipped: " + s.skip, "-", "-", "-",
+                             "-", "-", "skipped"))
+                print("chaos: %s: skipped: %s" % (s.name, s.skip),
+                      flush=True)
+                s.release()
+                shutil.rmtree(s.work.dir, ignore_errors=True)
+                continue
+            figures += ["%s: %s" % (s.name, f) for f in s.figures]
             rows.append((s.name, s.fault_text(),
                          "%d / %d" % (s.runs, s.events), v.lost,
                          v.duplicated, v.mismatches, "%.0f s" % s.elapsed,
@@ -130,6 +138,8 @@ def main():
         procs.stopping = True
     print()
     print(table(rows))
+    if figures:
+        print("\nfigures:\n  " + "\n  ".join(figures))
     print("\nchaos: seed %d, %d of %d scenarios passed in %.0f s"
           % (seed, len(rows) - len(failed), len(rows),
              time.monotonic() - started))

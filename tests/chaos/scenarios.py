@@ -43,6 +43,7 @@ class Scenario:
 
     def __init__(self, c):
         self.c = c
+        self.skip = None         # why this scenario cannot run here
         self.p = dict(self.P["short" if c.short else "full"])
         self.rng = rng_for(c.seed, self.name)
         self.work = self.make_work()
@@ -55,17 +56,19 @@ class Scenario:
         self.model = {}          # name -> set of desired, None: removed
         self.defs = {}           # name -> behaviour
         self.faults = []         # what was injected, for the table
+        self.figures = []        # what was measured, printed under it
         self.started = time.monotonic()
         self.elapsed = 0.0
         self.runs = self.events = 0
         self.stop_bound_ms = 0   # longest stop timeout ever given, ms
         self.suspend_bound_ms = 5000
         self.log = open(self.work.path("scenario.log"), "a")
+        self.excused = set()     # processes a recorded gap accounts for
 
     # -- set-up ---------------------------------------------------------
 
     def make_work(self):
-        return Work(self.c.base, self.name)
+        return Work(os.path.join(self.c.base, self.name))
 
     def daemon_args(self):
         return []
@@ -124,6 +127,8 @@ class Scenario:
 
     def run(self):
         try:
+            if self.skip:
+                return self.v
             self.setup()
             self.attack()
             self.finish()
@@ -287,13 +292,19 @@ class Scenario:
 
     def judge(self, final):
         book = self.work.book.refresh()
+        if book.ends_without_start:
+            self.v.fail("harness", "%d book end lines without a start: %r"
+                        % (len(book.ends_without_start),
+                           book.ends_without_start[:3]))
         if book.bad:
             self.v.fail("harness", "%d book lines do not parse: %r" % (
                 len(book.bad), book.bad[:3]))
         runs, events = self.store.runs(), self.store.events()
         self.runs, self.events = len(runs), len(events)
         inv.check_one_process(self.v, book.order)
-        inv.check_runs(self.v, book.order, runs, events, final)
+        inv.check_runs(self.v, [p for p in book.order
+                                if p.key not in self.excused],
+                       runs, events, final)
         if self.receiver is not None:
             redelivered = inv.check_outbox(self.v, events,
                                            self.receiver.entries())
@@ -354,6 +365,8 @@ class Scenario:
                        "chaos-short" if self.c.short else "chaos"))
             f.write(self.v.report(limit=200) + "\n\n")
             f.write("faults: %s\n" % self.fault_text())
+            for fig in self.figures:
+                f.write("figure: %s\n" % fig)
             f.write("files: db/ (database, WAL, VM logs), daemon.log, "
                     "vms/book (the VMs' own start/end log), commands.log, "
                     "receiver.jsonl, scenario.log\n")
@@ -415,9 +428,11 @@ def median(xs):
     return statistics.median(xs) if xs else float("nan")
 
 
-def latency_ok(base, xs, floor_ms=5.0):
-    """Within 2x the idle median (a few ms of absolute slack: medians of
-    2-4 ms move by that much on a shared machine)."""
+def latency_ok(base, xs, floor_ms):
+    """Within 2x the idle median, or within floor_ms of it: medians of 1-2
+    ms over a few samples move by a few ms on a shared 2-core machine,
+    while the faults this guards against (a restart waiting for a hung
+    receiver or a held database) cost seconds."""
     return median(xs) <= max(2 * median(base), median(base) + floor_ms)
 
 
@@ -653,6 +668,536 @@ def weighted(rng, pairs):
     return pairs[-1][1]
 
 
+# ==================================================================== 2
+
+class DiskFull(Scenario):
+    """2. The database's filesystem (a small tmpfs the harness mounts)
+    fills up while VMs crash and restart: supervision goes on on
+    schedule, stop and suspend work or fail with a clear message, the
+    failure is logged once, and when space returns what happened meanwhile
+    is written (or one recorded gap says how much was lost, and when)."""
+    name = "disk-full"
+    title = "database filesystem full"
+    P = {"short": dict(before=2.0, full=5.0, after=3.0, settle=20,
+                       drain=30, size="16m"),
+         "full": dict(before=8.0, full=30.0, after=10.0, settle=30,
+                      drain=60, size="16m")}
+    LOOPERS = 6
+    DELAY_MS = 300
+
+    def make_work(self):
+        base = os.path.join(self.c.base, self.name)
+        self.mnt = os.path.join(base, "mnt")
+        self.mounted = False
+        os.makedirs(self.mnt)
+        self.window = None
+        if os.geteuid() != 0:
+            self.skip = "needs root to mount a small filesystem"
+        else:
+            r = subprocess.run(["mount", "-t", "tmpfs", "-o",
+                                "size=%s,mode=0700" % self.P["short"]["size"],
+                                "chaos-%d" % os.getpid(), self.mnt],
+                               capture_output=True, text=True)
+            self.mounted = r.returncode == 0
+            self.skip = None if self.mounted else \
+                "mount tmpfs: %s" % r.stderr.strip()
+        return Work(base, dbdir=os.path.join(self.mnt, "db"))
+
+    def setup(self):
+        if self.skip:
+            return
+        self.filler = os.path.join(self.mnt, "filler")
+        self.webhook()
+        for i in range(self.LOOPERS):
+            self.add_vm("loop%d" % i, "exit:1:100", "--restart", "always",
+                        "--backoff-initial", "%dms" % self.DELAY_MS,
+                        "--backoff-factor", "1", "--max-failures", "0")
+        for name in ("web", "db"):
+            self.add_vm(name, "run", "--restart", "always",
+                        stop_timeout="1s")
+        self.add_vm("mixed", "mix:2000:2:1:1:1:0", "--restart", "always",
+                    "--backoff-initial", "200ms", "--max-failures", "0")
+        self.daemon.start()
+
+    def fill(self):
+        """Write the filesystem full: every block, then every last one."""
+        n = 0
+        fd = os.open(self.filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                     0o600)
+        try:
+            for chunk in (1 << 20, 1 << 16, 1 << 12, 512):
+                buf = b"\0" * chunk
+                while True:
+                    try:
+                        n += os.write(fd, buf)
+                    except OSError:
+                        break
+        finally:
+            os.close(fd)
+        return n
+
+    def attack(self):
+        if self.skip:
+            return
+        pause(self.p["before"])
+        self.work.note("disk full")
+        t_full = time.monotonic_ns()
+        wall_full = now_ms()
+        filled = self.fill()
+        self.say("filled %d bytes" % filled)
+        self.faults.append("disk full %.0f s" % self.p["full"])
+        log_before = len(open(self.work.daemon_log, errors="replace")
+                         .read().splitlines())
+        # The operator's side while it is full: every command either
+        # works or fails at once with a clear message.
+        self.v.check("cli-clear-error")
+        half = time.monotonic() + self.p["full"] / 2
+        for what, name in (("stop", "web"), ("suspend", "db")):
+            r = self.ctl(what, name, wait=True, timeout_ms=5000)
+            self.judge_cli(r)
+        for args in (("--json", "list"), ("status",), ("log", "loop0",
+                                                       "--limit", "5")):
+            self.judge_cli(self.cli(*args, timeout=30), read=True)
+        pause(half - time.monotonic())
+        pause(self.p["full"] / 2)
+        self.work.note("space back")
+        os.unlink(self.filler)
+        t_back = time.monotonic_ns()
+        wall_back = now_ms()
+        pause(self.p["after"])
+        self.window = (t_full, t_back, wall_full, wall_back)
+        # Supervision went on: each crash-looper restarted on its
+        # schedule all through the full window.
+        self.v.check("supervision")
+        book = self.work.book.refresh()
+        for i in range(self.LOOPERS):
+            ps = [p for p in book.of("loop%d" % i)]
+            inside = [p for p in ps if t_full <= p.mono <= t_back]
+            expect = (t_back - t_full) / 1e6 / (100 + self.DELAY_MS)
+            if len(inside) < expect / 2:
+                self.v.fail("supervision", "loop%d started %d times in "
+                            "%.1fs of full disk (schedule: about %.0f)" % (
+                                i, len(inside), (t_back - t_full) / 1e9,
+                                expect))
+            for a, b in zip(ps, ps[1:]):
+                if a.end_mono and t_full <= a.end_mono <= t_back:
+                    late = (b.mono - a.end_mono) / 1e6 - self.DELAY_MS * 1.1
+                    if late > 1000:
+                        self.v.fail("supervision", "loop%d restarted "
+                                    "%.0f ms late while the disk was full"
+                                    % (i, late))
+        # Logged once, not per row.
+        self.v.check("logged-once")
+        lines = open(self.work.daemon_log, errors="replace").read() \
+            .splitlines()[log_before:]
+        full_lines = [l for l in lines if "full" in l and
+                      not l.startswith("===")]
+        if len(full_lines) > 3:
+            self.v.fail("logged-once", "the daemon logged the full disk %d "
+                        "times, e.g. %r" % (len(full_lines), full_lines[:2]))
+
+    def judge_cli(self, r, read=False):
+        if r.rc is None:
+            self.v.fail("cli-clear-error", "%s hung (killed after its "
+                        "deadline)" % " ".join(r.argv[3:]))
+        elif r.rc != 0 and not r.err.startswith("vmsched: "):
+            self.v.fail("cli-clear-error", "%s: rc %s without a clear "
+                        "message: %r" % (" ".join(r.argv[3:]), r.rc, r.err))
+        elif read and r.rc != 0:
+            self.v.fail("cli-clear-error", "%s: a read failed: %s" % (
+                " ".join(r.argv[3:]), r.err.strip()))
+
+    def finish(self):
+        if self.skip:
+            return
+        super().finish()
+
+    def judge(self, final):
+        """Runs started while the disk was full may be missing only if one
+        recorded gap accounts for them."""
+        self.v.check("gap-recorded")
+        if self.window is None:
+            return super().judge(final)
+        t_full, t_back, wall_full, wall_back = self.window
+        book = self.work.book.refresh()
+        runs = self.store.runs()
+        keys = {(r["pid"], r["pid_start"]) for r in runs}
+        missing = [p for p in book.order if p.key not in keys]
+        gaps = [e for e in self.store.events()
+                if any(w in e["event"] for w in ("gap", "lost", "dropped"))]
+        if missing:
+            if not gaps:
+                self.v.fail("gap-recorded", "%d processes that started "
+                            "while the disk was full have no run row and "
+                            "no recorded gap accounts for them (e.g. %r)"
+                            % (len(missing), missing[:3]))
+            else:
+                covered = {p.key for p in missing
+                           if wall_full - 1000 <= p.wall <= wall_back + 1000}
+                self.v.note("gap(s) recorded: %r; %d run rows missing" % (
+                    [(e["event"], e["vm"]) for e in gaps], len(missing)))
+                self.excused = covered
+        super().judge(final)
+
+    def release(self):
+        if self.mounted:
+            copy_tree(os.path.join(self.mnt, "db"),
+                      os.path.join(self.work.dir, "db-copy"))
+            subprocess.run(["umount", self.mnt], capture_output=True)
+            self.mounted = False
+
+
+# ==================================================================== 3
+
+class BusyDatabase(Scenario):
+    """3. Another process holds a write transaction for 30 s: restarts
+    happen on time, read commands answer, and afterwards every row
+    lands."""
+    name = "busy-db"
+    title = "write transaction held by another process"
+    P = {"short": dict(hold=6.0, after=2.0, settle=20, drain=30),
+         "full": dict(hold=30.0, after=5.0, settle=30, drain=60)}
+    LOOPERS = 5
+    DELAY_MS = 200
+
+    def daemon_args(self):
+        return ["--max-restart-rate", "1000", "--restart-burst", "1000"]
+
+    def setup(self):
+        self.webhook()
+        for i in range(self.LOOPERS):
+            self.add_vm("loop%d" % i, "exit:1:200", "--restart", "always",
+                        "--backoff-initial", "%dms" % self.DELAY_MS,
+                        "--backoff-factor", "1", "--max-failures", "0")
+        self.add_vm("probe", "run", "--restart", "always",
+                    "--backoff-initial", "0", "--max-failures", "0")
+        for i in range(3):
+            self.add_vm("vm%d" % i, "run")
+        self.daemon.start()
+        wait_for(lambda: self.work.book.live("probe"), 15,
+                 what="probe running")
+
+    def attack(self):
+        idle = self.restart_latency("probe", 10)
+        self.work.note("write transaction held")
+        code = ("import sqlite3, sys, time\n"
+                "c = sqlite3.connect(sys.argv[1], timeout=30, "
+                "isolation_level=None)\n"
+                "c.execute('BEGIN IMMEDIATE')\n"
+                "c.execute(\"INSERT OR REPLACE INTO setting VALUES "
+                "('chaos.blocker', 'held')\")\n"
+                "print('held', flush=True)\n"
+                "time.sleep(float(sys.argv[2]))\n"
+                "c.execute('ROLLBACK')\n"
+                "print('released', flush=True)\n")
+        blocker = self.c.procs.popen([sys_executable(), "-c", code,
+                                      self.work.db, str(self.p["hold"])],
+                                     stdout=subprocess.PIPE)
+        line = blocker.stdout.readline()
+        if b"held" not in line:
+            raise RuntimeError("blocker did not take the lock: %r" % line)
+        t_hold = time.monotonic_ns()
+        self.faults.append("write lock held %.0f s" % self.p["hold"])
+        self.v.check("reads-answer")
+        reads = [("--json", "list"), ("status",), ("log", "loop0",
+                                                   "--limit", "5"),
+                 ("--json", "show", "vm0")]
+        held = []
+        deadline = time.monotonic() + self.p["hold"] - 1.0
+        k = 0
+        while time.monotonic() < deadline:
+            r = self.cli(*reads[k % len(reads)], timeout=30)
+            k += 1
+            if r.rc != 0 or r.ms > 2000:
+                self.v.fail("reads-answer", "%s while the database was "
+                            "held: rc %s after %.0f ms: %s" % (
+                                " ".join(r.argv[3:]), r.rc, r.ms,
+                                r.err.strip()[:200]))
+            held += self.restart_latency("probe", 1, gap=0.1)
+        blocker.stdout.read()
+        self.c.procs.wait(blocker, timeout=60)
+        t_free = time.monotonic_ns()
+        self.work.note("write transaction released")
+        pause(self.p["after"])
+        self.v.check("restarts-on-time")
+        self.say("latency idle %s, held %s" % (fmt_ms(idle), fmt_ms(held)))
+        self.figures.append("restart latency idle %.1f ms, held %.1f ms "
+                           "(max %.0f)" % (median(idle), median(held),
+                                           max(held or [0])))
+        if not latency_ok(idle, held, 5.0) or max(held or [0]) > 1000:
+            self.v.fail("restarts-on-time", "restart latency while the "
+                        "database was held: median %.1f ms, max %.0f ms "
+                        "(idle median %.1f ms)" % (median(held),
+                                                   max(held or [0]),
+                                                   median(idle)))
+        book = self.work.book.refresh()
+        for i in range(self.LOOPERS):
+            ps = book.of("loop%d" % i)
+            for a, b in zip(ps, ps[1:]):
+                if a.end_mono and t_hold <= a.end_mono <= t_free:
+                    late = (b.mono - a.end_mono) / 1e6 - self.DELAY_MS * 1.1
+                    if late > 1000:
+                        self.v.fail("restarts-on-time", "loop%d restarted "
+                                    "%.0f ms late while the database was "
+                                    "held" % (i, late))
+
+
+def sys_executable():
+    import sys
+    return sys.executable
+
+
+def fmt_ms(xs):
+    return "median %.1f ms of %d" % (median(xs), len(xs)) if xs else "none"
+
+
+# ==================================================================== 4
+
+class ReceiverFaults(Scenario):
+    """4. The webhook receiver is down, hangs, answers 500, 429 with
+    Retry-After, closes mid-response, drips a byte a second: restart
+    latency is not affected, and afterwards every event has been
+    delivered, in order."""
+    name = "receiver"
+    title = "webhook receiver faults"
+    P = {"short": dict(phase=dict(down=3, hang=3, e500=2, e429=2, partial=2,
+                                  drip=3), timeout_ms=1500, settle=20,
+                       drain=60, catch_up=90),
+         "full": dict(phase=dict(down=60, hang=20, e500=10, e429=10,
+                                 partial=10, drip=20), timeout_ms=None,
+                      settle=30, drain=120, catch_up=330)}
+    LOOPERS = 8
+
+    def daemon_args(self):
+        return ["--max-restart-rate", "1000", "--restart-burst", "1000"]
+
+    def setup(self):
+        self.webhook()
+        if self.p["timeout_ms"]:
+            import sqlite3
+            con = sqlite3.connect(self.work.db, timeout=15)
+            with con:
+                con.execute("INSERT OR REPLACE INTO setting VALUES "
+                            "('webhook.timeout_ms', ?)",
+                            (str(self.p["timeout_ms"]),))
+            con.close()
+        for i in range(self.LOOPERS):
+            self.add_vm("loop%d" % i, "exit:1:300", "--restart", "always",
+                        "--backoff-initial", "200ms", "--backoff-factor",
+                        "1", "--max-failures", "0")
+        self.add_vm("probe", "run", "--restart", "always",
+                    "--backoff-initial", "0", "--max-failures", "0")
+        self.daemon.start()
+        wait_for(lambda: self.work.book.live("probe"), 15,
+                 what="probe running")
+
+    def attack(self):
+        idle = self.restart_latency("probe", 10)
+        lat = {}
+        phases = [("down", None), ("hang", "hang"), ("e500", "500"),
+                  ("e429", "429:1"), ("partial", "partial"),
+                  ("drip", "drip" if not self.c.short else "drip:0.5")]
+        for name, mode in phases:
+            secs = self.p["phase"][name]
+            self.work.note("receiver %s for %ss" % (name, secs))
+            if mode is None:
+                self.receiver.stop()
+            else:
+                if self.receiver.p is None:
+                    self.receiver.start()
+                self.receiver.set_mode(mode)
+            end = time.monotonic() + secs
+            xs = []
+            while time.monotonic() < end:
+                xs += self.restart_latency("probe", 1, gap=0.25)
+            lat[name] = xs
+        if self.receiver.p is None:
+            self.receiver.start()
+        self.receiver.set_mode("200")
+        self.work.note("receiver healthy")
+        self.faults.append("receiver " + ", ".join(
+            "%s %ss" % (n, self.p["phase"][n]) for n, _ in phases))
+        self.v.check("restart-latency")
+        worst = max(lat, key=lambda n: median(lat[n]))
+        self.figures.append("restart latency idle %.1f ms, worst %s %.1f ms"
+                           % (median(idle), worst, median(lat[worst])))
+        for name, xs in lat.items():
+            if not latency_ok(idle, xs, 5.0):
+                self.v.fail("restart-latency", "receiver %s: restart latency"
+                            " median %.1f ms against %.1f ms with a healthy "
+                            "receiver" % (name, median(xs), median(idle)))
+        # The daemon's own sender catches up with everything queued
+        # during the faults.
+        self.v.check("webhook-caught-up")
+        last = self.store.q("SELECT max(id) FROM event")[0][0] or 0
+        try:
+            wait_for(lambda: self.store.q(
+                "SELECT count(*) FROM event WHERE id <= ? AND status IN "
+                "('pending', 'failed')", last)[0][0] == 0,
+                self.p["catch_up"], interval=0.5, what="sender to catch up")
+        except Timeout:
+            left = self.store.q("SELECT count(*), min(id) FROM event WHERE "
+                                "id <= ? AND status IN ('pending', "
+                                "'failed')", last)[0]
+            self.v.fail("webhook-caught-up", "%d of the events queued "
+                        "during the faults still undelivered %ds after "
+                        "(oldest %s)" % (left[0], self.p["catch_up"],
+                                         left[1]))
+
+
+# ==================================================================== 5
+
+class Load(Scenario):
+    """5. 1,000 VMs; 10 concurrent loops of list --json, status and log,
+    and one of set, for a minute: no command fails with `database is
+    locked` and restart latency stays within 2x the idle figure."""
+    name = "load"
+    title = "1,000 VMs and 11 CLI loops"
+    P = {"short": dict(vms=200, loops=10, secs=6, settle=30, drain=60),
+         "full": dict(vms=1000, loops=10, secs=60, settle=60, drain=120)}
+
+    def daemon_args(self):
+        return ["--max-restart-rate", "1000", "--restart-burst", "1000"]
+
+    def setup(self):
+        self.webhook()
+        n = self.p["vms"]
+        self.add_vm("probe", "run", "--restart", "always",
+                    "--backoff-initial", "0", "--max-failures", "0",
+                    "--order", "1")
+        for i in range(n):
+            self.add_vm("vm%04d" % i, "run", "--restart", "always")
+        t0 = time.monotonic()
+        self.daemon.start()
+        wait_for(lambda: len(self.work.book.live()) >= n + 1, 120,
+                 interval=0.2, what="%d VMs running" % (n + 1))
+        self.figures.append("%d VMs up in %.1f s" % (n + 1,
+                                                    time.monotonic() - t0))
+
+    def attack(self):
+        idle = self.restart_latency("probe", 15)
+        stop = threading.Event()
+        names = sorted(self.defs)
+        failed = []
+        counts = [0] * (self.p["loops"] + 1)
+
+        def reader(k):
+            rng = rng_for(self.c.seed, "load-reader-%d" % k)
+            cmds = [("--json", "list"), ("status",), None]
+            i = 0
+            while not stop.is_set():
+                args = cmds[i % 3] or ("log", rng.choice(names),
+                                       "--limit", "20")
+                i += 1
+                r = self.cli(*args, timeout=60)
+                counts[k] += 1
+                if r.rc != 0:
+                    failed.append(r)
+
+        def setter():
+            rng = rng_for(self.c.seed, "load-setter")
+            while not stop.is_set():
+                name = rng.choice(names)
+                r = self.cli("set", name, "--backoff-max",
+                             "%ds" % rng.randint(10, 300), timeout=60)
+                counts[-1] += 1
+                if r.rc != 0:
+                    failed.append(r)
+
+        threads = [threading.Thread(target=reader, args=(k,))
+                   for k in range(self.p["loops"])]
+        threads.append(threading.Thread(target=setter))
+        for t in threads:
+            t.start()
+        loaded = []
+        end = time.monotonic() + self.p["secs"]
+        try:
+            while time.monotonic() < end:
+                loaded += self.restart_latency("probe", 1, gap=0.2)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+        self.faults.append("%d commands in %d loops for %d s" % (
+            sum(counts), len(threads), self.p["secs"]))
+        self.figures.append("restart latency idle %.1f ms, loaded %.1f ms" %
+                           (median(idle), median(loaded)))
+        self.v.check("commands-succeed")
+        for r in failed[:20]:
+            self.v.fail("commands-succeed", "%s: rc %s after %.0f ms: %s" % (
+                " ".join(r.argv[3:]), r.rc, r.ms, r.err.strip()[:200]))
+        self.v.check("restart-latency")
+        # The issue's own figure: within 2x of idle (2 ms of slack only).
+        if not latency_ok(idle, loaded, 2.0):
+            self.v.fail("restart-latency", "restart latency under load: "
+                        "median %.1f ms, idle %.1f ms (more than 2x)" % (
+                            median(loaded), median(idle)))
+
+
+# ==================================================================== 6
+
+class Leaks(Scenario):
+    """6. 100,000 restarts: the daemon's RSS and open descriptors after
+    them are no larger than after the first 10,000."""
+    name = "leaks"
+    title = "100,000 restarts"
+    P = {"short": dict(restarts=4000, vms=20, settle=20, drain=120),
+         "full": dict(restarts=100000, vms=40, settle=30, drain=600)}
+    # RSS may move by a few pages (allocator, SQLite's page cache filling
+    # to its bound); a leak of even 10 bytes per restart over 90,000 is
+    # more than this.
+    RSS_SLACK_KIB = 512
+
+    def daemon_args(self):
+        return ["--max-restart-rate", "100000", "--restart-burst", "100000"]
+
+    def setup(self):
+        self.webhook("--events", "vm.up")
+        self.loopers = set()
+        for i in range(self.p["vms"]):
+            name = "loop%02d" % i
+            self.loopers.add(name)
+            self.add_vm(name, "exit:%d:0" % (i % 2), "--restart", "always",
+                        "--backoff-initial", "0", "--max-failures", "0")
+        self.daemon.start()
+
+    def sample(self):
+        pid = self.daemon.pid
+        return proc_rss_kib(pid), proc_fds(pid)
+
+    def attack(self):
+        total = self.p["restarts"]
+        first = total // 10
+        t0 = time.monotonic()
+        book = self.work.book
+        wait_for(lambda: book.count() >= first, 3600, interval=0.5,
+                 what="%d restarts" % first)
+        rss1, fds1 = self.sample()
+        n1 = book.count()
+        self.say("after %d: rss %s KiB, %s fds" % (n1, rss1, fds1))
+        wait_for(lambda: book.count() >= total, 3600, interval=0.5,
+                 what="%d restarts" % total)
+        rss2, fds2 = self.sample()
+        n2 = book.count()
+        secs = time.monotonic() - t0
+        self.say("after %d: rss %s KiB, %s fds" % (n2, rss2, fds2))
+        self.faults.append("%d restarts in %.0f s (%.0f/s)" % (
+            n2, secs, n2 / secs))
+        self.figures.append("RSS %d -> %d KiB, fds %d -> %d" % (
+            rss1, rss2, fds1, fds2))
+        self.v.check("no-leak")
+        if fds2 > fds1:
+            self.v.fail("no-leak", "open descriptors grew from %d after %d "
+                        "restarts to %d after %d" % (fds1, n1, fds2, n2))
+        if rss2 > rss1 + self.RSS_SLACK_KIB:
+            self.v.fail("no-leak", "RSS grew from %d KiB after %d restarts "
+                        "to %d KiB after %d" % (rss1, n1, rss2, n2))
+        # Stop the storm before judging: the loopers are stopped through
+        # the CLI like any operator would.
+        for name in sorted(self.loopers):
+            self.ctl("stop", name)
+
+
 # ==================================================================== provoke
 
 def provoke(s, what, moment):
@@ -693,8 +1238,8 @@ def provoke(s, what, moment):
                 "WHERE pid IS NOT NULL)")
         elif what == "phantom-run":
             sql("INSERT INTO run (vm, started_at, ended_at, pid, pid_start,"
-                " reason, exit_code) VALUES ('c001', 1, 2, 999999, 1, "
-                "'exited', 0)")
+                " reason, exit_code) VALUES ((SELECT min(name) FROM vm), 1, "
+                "2, 999999, 1, 'exited', 0)")
         elif what == "open-run":
             sql("UPDATE run SET ended_at = NULL WHERE id = (SELECT max(id) "
                 "FROM run WHERE pid IS NOT NULL)")
@@ -703,9 +1248,9 @@ def provoke(s, what, moment):
                 "event)")
         elif what == "undelivered":
             sql("INSERT INTO event (time, event, vm, status) VALUES "
-                "(1, 'vm.up', 'c001', 'failed')")
+                "(1, 'vm.up', 'x', 'failed')")
         elif what == "mode":
             os.chmod(db, 0o644)
 
 
-SCENARIOS = [Crashes]
+SCENARIOS = [Crashes, DiskFull, BusyDatabase, ReceiverFaults, Load, Leaks]
