@@ -453,7 +453,7 @@ class Crashes(Scenario):
     crash-loop."""
     name = "crashes"
     title = "daemon SIGKILLed at random"
-    P = {"short": dict(vms=30, kills=4, gap=(0.5, 2.0), settle=25,
+    P = {"short": dict(vms=30, kills=4, gap=(0.5, 1.5), settle=15,
                        drain=30),
          "full": dict(vms=200, kills=20, gap=(2.0, 6.0), settle=40,
                       drain=120)}
@@ -678,7 +678,7 @@ class DiskFull(Scenario):
     is written (or one recorded gap says how much was lost, and when)."""
     name = "disk-full"
     title = "database filesystem full"
-    P = {"short": dict(before=2.0, full=5.0, after=3.0, settle=20,
+    P = {"short": dict(before=2.0, full=4.0, after=2.0, settle=15,
                        drain=30, size="16m"),
          "full": dict(before=8.0, full=30.0, after=10.0, settle=30,
                       drain=60, size="16m")}
@@ -855,7 +855,7 @@ class BusyDatabase(Scenario):
     lands."""
     name = "busy-db"
     title = "write transaction held by another process"
-    P = {"short": dict(hold=6.0, after=2.0, settle=20, drain=30),
+    P = {"short": dict(hold=5.0, after=2.0, settle=15, drain=30),
          "full": dict(hold=30.0, after=5.0, settle=30, drain=60)}
     LOOPERS = 5
     DELAY_MS = 200
@@ -960,8 +960,9 @@ class ReceiverFaults(Scenario):
     delivered, in order."""
     name = "receiver"
     title = "webhook receiver faults"
-    P = {"short": dict(phase=dict(down=3, hang=3, e500=2, e429=2, partial=2,
-                                  drip=3), timeout_ms=1500, settle=20,
+    P = {"short": dict(phase=dict(down=2, hang=1.5, e500=1, e429=1,
+                                  partial=1, drip=1.5), timeout_ms=1000,
+                       settle=15,
                        drain=60, catch_up=90),
          "full": dict(phase=dict(down=60, hang=20, e500=10, e429=10,
                                  partial=10, drip=20), timeout_ms=None,
@@ -1053,7 +1054,7 @@ class Load(Scenario):
     locked` and restart latency stays within 2x the idle figure."""
     name = "load"
     title = "1,000 VMs and 11 CLI loops"
-    P = {"short": dict(vms=200, loops=10, secs=6, settle=30, drain=60),
+    P = {"short": dict(vms=200, loops=10, secs=5, settle=15, drain=60),
          "full": dict(vms=1000, loops=10, secs=60, settle=60, drain=120)}
 
     def daemon_args(self):
@@ -1141,7 +1142,7 @@ class Leaks(Scenario):
     them are no larger than after the first 10,000."""
     name = "leaks"
     title = "100,000 restarts"
-    P = {"short": dict(restarts=4000, vms=20, settle=20, drain=120),
+    P = {"short": dict(restarts=3000, vms=20, settle=15, drain=120),
          "full": dict(restarts=100000, vms=40, settle=30, drain=600)}
     # RSS may move by a few pages (allocator, SQLite's page cache filling
     # to its bound); a leak of even 10 bytes per restart over 90,000 is
