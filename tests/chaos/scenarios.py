@@ -12,6 +12,7 @@ import os
 import signal
 import statistics
 import subprocess
+import sys
 import threading
 import time
 
@@ -890,7 +891,7 @@ class BusyDatabase(Scenario):
                 "time.sleep(float(sys.argv[2]))\n"
                 "c.execute('ROLLBACK')\n"
                 "print('released', flush=True)\n")
-        blocker = self.c.procs.popen([sys_executable(), "-c", code,
+        blocker = self.c.procs.popen([sys.executable, "-c", code,
                                       self.work.db, str(self.p["hold"])],
                                      stdout=subprocess.PIPE)
         line = blocker.stdout.readline()
@@ -940,11 +941,6 @@ class BusyDatabase(Scenario):
                         self.v.fail("restarts-on-time", "loop%d restarted "
                                     "%.0f ms late while the database was "
                                     "held" % (i, late))
-
-
-def sys_executable():
-    import sys
-    return sys.executable
 
 
 def fmt_ms(xs):
