@@ -5,6 +5,8 @@
 #   make check SANITIZE=1   the same under AddressSanitizer + UBSan
 #   make demo       install missing packages, build, show a sample fleet
 #   make bench      measure the figures README quotes
+#   make chaos      the fault-injection campaign (tests/chaos/); chaos-short
+#                   its one-minute version. CHAOS_SEED=N replays a run.
 #   make install PREFIX=/usr/local DESTDIR=   (and make uninstall)
 
 PREFIX	?= /usr/local
@@ -81,11 +83,19 @@ BENCH_RESULTS ?= $(BUILD)/bench/results.txt
 # tests/test_bench.py runs the bench quickly.
 TEST_HELPERS += $(BENCH_BINS)
 
+# make chaos (tests/chaos/): the VM the campaign supervises keeps its own
+# books; tiny and static like bench-vm, so a thousand of them are cheap.
+CHAOS_VM = $(BUILD)/tests/chaos-vm
+CHAOS_TOOLS = $(VMSCHED) $(CHAOS_VM) $(BUILD)/tests/hook_driver
+CHAOS_ENV = VMSCHED=$(abspath $(VMSCHED)) CHAOS_VM=$(abspath $(CHAOS_VM)) \
+	    HOOK_DRIVER=$(abspath $(BUILD)/tests/hook_driver)
+
 # libFuzzer targets: tests/fuzz/<name>.c, built with clang.
 FUZZ_TARGETS = fuzz_vmx fuzz_plist fuzz_values fuzz_since fuzz_url
 FUZZ_SECONDS ?= 20
 
-.PHONY: all check unit integration demo bench install uninstall clean deps fuzz
+.PHONY: all check unit integration demo bench install uninstall clean deps \
+	fuzz chaos chaos-short
 
 # The binary at the top is always the plain build; the sanitizer build
 # keeps its own in $(BUILD).
@@ -134,6 +144,10 @@ $(BUILD)/bench/bench-vm $(BUILD)/bench/bench-forkexec: $(BUILD)/bench/%: \
 	@mkdir -p $(@D)
 	$(CC) $(CSTD) $(WARN) -O2 -static -o $@ $<
 
+$(CHAOS_VM): tests/chaos/chaos-vm.c
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) -O2 -static -o $@ $<
+
 deps:
 	@sh tools/deps.sh
 
@@ -169,6 +183,16 @@ demo: deps
 
 bench: $(VMSCHED) $(BENCH_BINS)
 	sh tools/bench/bench.sh $(VMSCHED) $(BUILD)/bench $(BENCH_RESULTS)
+
+# The campaign takes the binary under test from $(VMSCHED), like the
+# integration suites; the checks' own tests run first (they take a second).
+chaos: $(CHAOS_TOOLS)
+	python3 tests/chaos/test_invariants.py
+	$(CHAOS_ENV) python3 tests/chaos/run_chaos.py
+
+chaos-short: $(CHAOS_TOOLS)
+	python3 tests/chaos/test_invariants.py
+	$(CHAOS_ENV) python3 tests/chaos/run_chaos.py --short
 
 # Each target runs FUZZ_SECONDS on the corpus the tests leave in
 # build/fuzz/<name>/ (seeded from tests/fuzz/<name>/ when present).
