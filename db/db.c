@@ -219,13 +219,18 @@ db_tx(struct db *db, int (*fn)(struct db *, void *), void *arg)
 {
 	int rc;
 
-	if (exec(db, "starting a change", "BEGIN IMMEDIATE") != DB_OK)
+	db->db_code = SQLITE_OK;
+	if (exec(db, "starting a change", "BEGIN IMMEDIATE") != DB_OK) {
+		db->db_code = sqlite3_extended_errcode(db->db_h);
 		return DB_ERR;
+	}
 	if ((rc = fn(db, arg)) != DB_OK) {
+		db->db_code = sqlite3_extended_errcode(db->db_h);
 		sqlite3_exec(db->db_h, "ROLLBACK", NULL, NULL, NULL);
 		return rc;
 	}
 	if (exec(db, "committing the change", "COMMIT") != DB_OK) {
+		db->db_code = sqlite3_extended_errcode(db->db_h);
 		sqlite3_exec(db->db_h, "ROLLBACK", NULL, NULL, NULL);
 		return DB_ERR;
 	}

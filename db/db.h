@@ -35,6 +35,9 @@ struct db {
 	sqlite3	*db_h;			/* the connection */
 	char	 db_path[PATH_MAX];	/* the database file */
 	char	 db_err[1024];		/* last failure, for the operator */
+	int	 db_code;		/* ... and SQLite's extended code for
+					   it (db_tx keeps it past the
+					   rollback); SQLITE_OK if none */
 	struct {
 		const char	*dc_sql;	/* the text, by address */
 		sqlite3_stmt	*dc_st;

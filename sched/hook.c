@@ -164,7 +164,22 @@ struct hook {
 	atomic_int	 h_stop;	/* hook_stop was called */
 	struct db	 h_db;		/* the thread's own connection */
 	struct hook_conn h_conn;
+	int		 h_failing;	/* the store's trouble is logged */
 };
+
+/* The store failed us (disk full, busy): say so once, not per retry. */
+static void
+store_trouble(struct hook *h, int64_t id, const char *why)
+{
+	if (h->h_failing)
+		return;
+	h->h_failing = 1;
+	if (id > 0)
+		log_warnx("webhook: event %lld: %s (retrying quietly)",
+		    (long long)id, why);
+	else
+		log_warnx("webhook: %s (retrying quietly)", why);
+}
 
 /* HMAC-SHA256 of msg with key into md; 0 or -1. */
 static int
@@ -554,14 +569,14 @@ hook_pass(struct hook *h)
 		 * change them while the daemon runs. */
 		if ((rc = db_webhook_get(&h->h_db, &wh)) != DB_OK) {
 			if (rc != DB_NOTFOUND) {
-				log_warnx("webhook: %s", h->h_db.db_err);
+				store_trouble(h, 0, h->h_db.db_err);
 				wait_ms = HOOK_DBERR_MS;
 			}
 			break;
 		}
 		if ((rc = db_outbox_head(&h->h_db, &ev)) != DB_OK) {
 			if (rc != DB_NOTFOUND) {
-				log_warnx("webhook: %s", h->h_db.db_err);
+				store_trouble(h, 0, h->h_db.db_err);
 				wait_ms = HOOK_DBERR_MS;
 			}
 			break;
@@ -576,8 +591,7 @@ hook_pass(struct hook *h)
 			break;
 		if (rc == -1) {
 			/* Not the receiver's fault, and not an attempt. */
-			log_warnx("webhook: event %lld: %s",
-			    (long long)ev.he_id, ht.ht_error);
+			store_trouble(h, ev.he_id, ht.ht_error);
 			wait_ms = HOOK_DBERR_MS;
 			break;
 		}
@@ -595,10 +609,13 @@ hook_pass(struct hook *h)
 			    (long long)ev.he_id, ev.he_event, ht.ht_error);
 		if (db_outbox_result(&h->h_db, ev.he_id, "pending", v, next_at,
 		    v == HOOK_DELIVERED ? NULL : ht.ht_error) != DB_OK) {
-			log_warnx("webhook: event %lld: %s",
-			    (long long)ev.he_id, h->h_db.db_err);
+			store_trouble(h, ev.he_id, h->h_db.db_err);
 			wait_ms = HOOK_DBERR_MS;
 			break;
+		}
+		if (h->h_failing) {
+			h->h_failing = 0;
+			log_info("webhook: the store works again");
 		}
 		hook_event_clear(&ev);
 		db_webhook_free(&wh);

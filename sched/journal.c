@@ -271,7 +271,7 @@ jrn_forget(struct journal *j, const struct vm *v)
 static int
 transient(struct db *db)
 {
-	switch (sqlite3_errcode(db->db_h) & 0xff) {
+	switch (db->db_code & 0xff) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
 	case SQLITE_NOMEM:
@@ -319,7 +319,7 @@ one_by_one(struct sched *s)
 {
 	struct journal *j = s->s_jrn;
 	struct db_change *c;
-	size_t i;
+	size_t i, dropped = 0;
 
 	for (i = 0; i < j->j_n; i++) {
 		c = &j->j_ents[i].je_c;
@@ -327,14 +327,18 @@ one_by_one(struct sched *s)
 			c->c_run_id = j->j_ents[c->c_run_ref].je_c.c_run_id;
 		c->c_run_ref = -1;
 		if (db_sup_change(s->s_db, c) != DB_OK) {
-			log_warnx("recording %s %s: %s (dropped)",
-			    c->c_vm ? c->c_vm : "daemon", c->c_state ?
-			    c->c_state : c->c_events[0], s->s_db->db_err);
+			if (dropped++ == 0)
+				log_warnx("recording %s %s: %s (dropped)",
+				    c->c_vm ? c->c_vm : "daemon", c->c_state ?
+				    c->c_state : c->c_events[0],
+				    s->s_db->db_err);
 			if (j->j_lost++ == 0)
 				j->j_lost_from = c->c_at;
 			j->j_lost_to = c->c_at;
 		}
 	}
+	if (dropped > 1)
+		log_warnx("recording: %zu changes dropped in all", dropped);
 }
 
 int
