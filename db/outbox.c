@@ -50,6 +50,18 @@ col_dup(sqlite3_stmt *st, int i, char **out)
 	return (*out = strdup((const char *)s)) == NULL ? -1 : 0;
 }
 
+/* Read for every event the sender takes: kept prepared. */
+static const char sql_webhook[] = "SELECT "
+    "(SELECT value FROM setting WHERE key = 'webhook.url'), "
+    "(SELECT value FROM setting WHERE key = 'webhook.secret'), "
+    "(SELECT value FROM setting WHERE key = 'webhook.events'), "
+    "coalesce((SELECT value FROM setting WHERE key = "
+    "    'webhook.format'), 'json'), "
+    "coalesce((SELECT CAST(value AS INTEGER) FROM setting WHERE key = "
+    "    'webhook.give_up_ms'), :give_up), "
+    "coalesce((SELECT CAST(value AS INTEGER) FROM setting WHERE key = "
+    "    'webhook.timeout_ms'), 0)";
+
 int
 db_webhook_get(struct db *db, struct db_webhook *wh)
 {
@@ -57,35 +69,26 @@ db_webhook_get(struct db *db, struct db_webhook *wh)
 	int rc;
 
 	memset(wh, 0, sizeof(*wh));
-	st = db_prep(db, "SELECT "
-	    "(SELECT value FROM setting WHERE key = 'webhook.url'), "
-	    "(SELECT value FROM setting WHERE key = 'webhook.secret'), "
-	    "(SELECT value FROM setting WHERE key = 'webhook.events'), "
-	    "coalesce((SELECT value FROM setting WHERE key = "
-	    "    'webhook.format'), 'json'), "
-	    "coalesce((SELECT CAST(value AS INTEGER) FROM setting WHERE key = "
-	    "    'webhook.give_up_ms'), ?1), "
-	    "coalesce((SELECT CAST(value AS INTEGER) FROM setting WHERE key = "
-	    "    'webhook.timeout_ms'), 0)", "i", (int64_t)HOOK_GIVE_UP_MS);
-	if (st == NULL)
+	if ((st = db_cached(db, sql_webhook)) == NULL)
 		return DB_ERR;
+	db_bind_int(st, ":give_up", HOOK_GIVE_UP_MS);
 	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
 		db_fail(db, DB_ERR, "reading the webhook settings: %s",
 		    sqlite3_errmsg(db->db_h));
-		sqlite3_finalize(st);
+		sqlite3_reset(st);
 		return DB_ERR;
 	}
 	if (col_dup(st, 0, &wh->wh_url) == -1 ||
 	    col_dup(st, 1, &wh->wh_secret) == -1 ||
 	    col_dup(st, 2, &wh->wh_events) == -1 ||
 	    col_dup(st, 3, &wh->wh_format) == -1) {
-		sqlite3_finalize(st);
+		sqlite3_reset(st);
 		db_webhook_free(wh);
 		return db_fail(db, DB_ERR, "out of memory");
 	}
 	wh->wh_give_up_ms = sqlite3_column_int64(st, 4);
 	wh->wh_timeout_ms = sqlite3_column_int64(st, 5);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (wh->wh_url == NULL)
 		return db_fail(db, DB_NOTFOUND, "no webhook is set");
 	return DB_OK;

@@ -100,28 +100,6 @@ json_codes(struct db *db, const struct vm_def *vd, char **out)
 	return DB_OK;
 }
 
-/* Append the strings of a JSON array to sv. */
-static int
-strv_from_json(struct db *db, const char *json, struct strv *sv)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	st = db_prep(db, "SELECT value FROM json_each(?) ORDER BY key", "t",
-	    json);
-	if (st == NULL)
-		return DB_ERR;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (strv_push(sv, (const char *)sqlite3_column_text(st, 0)) ==
-		    -1) {
-			sqlite3_finalize(st);
-			return db_fail(db, DB_ERR, "out of memory");
-		}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? DB_OK : db_fail(db, DB_ERR, "%s",
-	    sqlite3_errmsg(db->db_h));
-}
-
 /* Refuse the change if the edges now stored hold a cycle, naming it. */
 static int
 check_cycle(struct db *db)
@@ -342,112 +320,137 @@ db_vm_update(struct db *db, const char *name, db_edit_fn fn, void *arg,
 }
 
 /*
- * A part of a definition could not be read: "reading NAME's WHAT: why",
- * the why SQLite's (the statement failed), or ENOMEM's (rc still a row).
+ * One statement for a whole definition, kept prepared: the daemon loads
+ * one at every start. Lists come joined by NUL bytes (no string of a
+ * definition holds one), gates as kind, arg, kind, arg ...
  */
-static int
-unread(struct db *db, const char *name, const char *what, int prepared,
-    int rc)
-{
-	char why[sizeof(db->db_err)];
+static const char sql_def[] =
+    "SELECT v.cwd, v.user, v.boot_order, v.restart, v.wait_timeout_ms, "
+    "v.up_delay_ms, v.ready_tcp, v.stop_signal, v.suspend_signal, "
+    "v.stop_timeout_ms, v.backoff_initial_ms, v.backoff_factor, "
+    "v.backoff_max_ms, v.backoff_reset_ms, v.max_failures, v.enabled, "
+    "v.log_path, "
+    "(SELECT group_concat(value, char(0)) FROM json_each(v.argv)), "
+    "(SELECT group_concat(value, char(0)) FROM json_each(v.env)), "
+    "(SELECT group_concat(name, char(0)) FROM (SELECT a.name FROM "
+    "    vm_after e JOIN vm a ON a.id = e.after_id WHERE e.vm_id = v.id "
+    "    ORDER BY a.name)), "
+    "(SELECT group_concat(kind || char(0) || arg, char(0)) FROM (SELECT "
+    "    kind, arg FROM vm_gate WHERE vm_id = v.id ORDER BY pos)), "
+    "(SELECT group_concat(value) FROM json_each(v.success_codes)) "
+    "FROM vm v WHERE v.name = :name";
 
-	if (!prepared)
-		snprintf(why, sizeof(why), "%s", db->db_err);
-	else if (rc == SQLITE_ROW)
-		snprintf(why, sizeof(why), "%s", strerror(ENOMEM));
-	else
-		snprintf(why, sizeof(why), "%s", sqlite3_errmsg(db->db_h));
-	return db_fail(db, DB_ERR, "reading %s's %s: %s", name, what, why);
+/* The NUL-joined strings of column i, each passed to fn; -1 on ENOMEM. */
+static int
+each_joined(sqlite3_stmt *st, int i, int (*fn)(void *, const char *),
+    void *arg)
+{
+	const char *p = (const char *)sqlite3_column_text(st, i);
+	const char *end = p + sqlite3_column_bytes(st, i);
+
+	for (; p != NULL && p < end; p += strlen(p) + 1)
+		if (fn(arg, p) == -1)
+			return -1;
+	return 0;
+}
+
+static int
+push(void *sv, const char *s)
+{
+	return strv_push(sv, s);
+}
+
+struct gate_pair {
+	struct vm_def	*gp_vd;
+	const char	*gp_kind;	/* the kind read, waiting for its arg */
+};
+
+static int
+push_gate(void *arg, const char *s)
+{
+	struct gate_pair *gp = arg;
+	enum gate_kind k;
+
+	if (gp->gp_kind == NULL) {
+		gp->gp_kind = s;
+		return 0;
+	}
+	k = strcmp(gp->gp_kind, "path") == 0 ? GATE_PATH :
+	    strcmp(gp->gp_kind, "cmd") == 0 ? GATE_CMD : GATE_TCP;
+	gp->gp_kind = NULL;
+	return vm_def_add_gate(gp->gp_vd, k, s);
+}
+
+static char *
+col_dup(sqlite3_stmt *st, int i, int *oom)
+{
+	const char *s = (const char *)sqlite3_column_text(st, i);
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	if ((d = strdup(s)) == NULL)
+		*oom = 1;
+	return d;
 }
 
 int
 db_vm_get(struct db *db, const char *name, struct vm_def *vd)
 {
+	struct gate_pair gp = { vd, NULL };
 	sqlite3_stmt *st;
-	const char *s;
-	int64_t id;
-	int rc;
+	const char *s, *why;
+	char *end;
+	long code;
+	int rc, oom = 0;
 
-	st = db_prep(db, "SELECT id, argv, cwd, env, user, boot_order, "
-	    "restart, wait_timeout_ms, up_delay_ms, ready_tcp, stop_signal, "
-	    "suspend_signal, stop_timeout_ms, backoff_initial_ms, "
-	    "backoff_factor, backoff_max_ms, backoff_reset_ms, max_failures, "
-	    "enabled, log_path FROM vm WHERE name = ?", "t", name);
-	if (st == NULL)
+	if ((st = db_cached(db, sql_def)) == NULL)
 		return DB_ERR;
+	db_bind_text(st, ":name", name);
 	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
-		sqlite3_finalize(st);
+		sqlite3_reset(st);
 		if (rc == SQLITE_DONE)
 			return db_fail(db, DB_NOTFOUND, "%s: no such VM", name);
 		return db_fail(db, DB_ERR, "reading %s: %s", name,
 		    sqlite3_errmsg(db->db_h));
 	}
 	snprintf(vd->vd_name, sizeof(vd->vd_name), "%s", name);
-	id = sqlite3_column_int64(st, 0);
-#define COLSTR(i)	((s = (const char *)sqlite3_column_text(st, (i))) ? \
-	strdup(s) : NULL)
-	vd->vd_cwd = COLSTR(2);
-	vd->vd_user = COLSTR(4);
-	vd->vd_ready_tcp = COLSTR(9);
-	vd->vd_log_path = COLSTR(19);
-#undef COLSTR
-	vd->vd_order = sqlite3_column_int(st, 5);
-	value_restart((const char *)sqlite3_column_text(st, 6),
-	    &vd->vd_restart, &s);
-	vd->vd_wait_timeout_ms = sqlite3_column_int64(st, 7);
-	vd->vd_up_delay_ms = sqlite3_column_int64(st, 8);
-	vd->vd_stop_signal = sqlite3_column_int(st, 10);
-	vd->vd_suspend_signal = sqlite3_column_int(st, 11);
-	vd->vd_stop_timeout_ms = sqlite3_column_int64(st, 12);
-	vd->vd_backoff_initial_ms = sqlite3_column_int64(st, 13);
-	vd->vd_backoff_factor = sqlite3_column_double(st, 14);
-	vd->vd_backoff_max_ms = sqlite3_column_int64(st, 15);
-	vd->vd_backoff_reset_ms = sqlite3_column_int64(st, 16);
-	vd->vd_max_failures = sqlite3_column_int(st, 17);
-	vd->vd_enabled = sqlite3_column_int(st, 18);
-	rc = strv_from_json(db, (const char *)sqlite3_column_text(st, 1),
-	    &vd->vd_argv);
-	if (rc == DB_OK)
-		rc = strv_from_json(db, (const char *)sqlite3_column_text(st, 3),
-		    &vd->vd_env);
-	sqlite3_finalize(st);
-	if (rc != DB_OK)
-		return rc;
-
-	st = db_prep(db, "SELECT a.name FROM vm_after e JOIN vm a ON "
-	    "a.id = e.after_id WHERE e.vm_id = ? ORDER BY a.name", "i", id);
-	while (st != NULL && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (strv_push(&vd->vd_after,
-		    (const char *)sqlite3_column_text(st, 0)) == -1)
-			break;
-	sqlite3_finalize(st);
-	if (st == NULL || rc != SQLITE_DONE)
-		return unread(db, name, "dependencies", st != NULL, rc);
-
-	st = db_prep(db, "SELECT kind, arg FROM vm_gate WHERE vm_id = ? "
-	    "ORDER BY pos", "i", id);
-	while (st != NULL && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *kind = (const char *)sqlite3_column_text(st, 0);
-		enum gate_kind k = strcmp(kind, "path") == 0 ? GATE_PATH :
-		    strcmp(kind, "cmd") == 0 ? GATE_CMD : GATE_TCP;
-		if (vm_def_add_gate(vd, k,
-		    (const char *)sqlite3_column_text(st, 1)) == -1)
-			break;
-	}
-	sqlite3_finalize(st);
-	if (st == NULL || rc != SQLITE_DONE)
-		return unread(db, name, "gates", st != NULL, rc);
-
+	vd->vd_cwd = col_dup(st, 0, &oom);
+	vd->vd_user = col_dup(st, 1, &oom);
+	vd->vd_order = sqlite3_column_int(st, 2);
+	if (value_restart((const char *)sqlite3_column_text(st, 3),
+	    &vd->vd_restart, &why) == -1)
+		vd->vd_restart = RESTART_ON_FAILURE;
+	vd->vd_wait_timeout_ms = sqlite3_column_int64(st, 4);
+	vd->vd_up_delay_ms = sqlite3_column_int64(st, 5);
+	vd->vd_ready_tcp = col_dup(st, 6, &oom);
+	vd->vd_stop_signal = sqlite3_column_int(st, 7);
+	vd->vd_suspend_signal = sqlite3_column_int(st, 8);
+	vd->vd_stop_timeout_ms = sqlite3_column_int64(st, 9);
+	vd->vd_backoff_initial_ms = sqlite3_column_int64(st, 10);
+	vd->vd_backoff_factor = sqlite3_column_double(st, 11);
+	vd->vd_backoff_max_ms = sqlite3_column_int64(st, 12);
+	vd->vd_backoff_reset_ms = sqlite3_column_int64(st, 13);
+	vd->vd_max_failures = sqlite3_column_int(st, 14);
+	vd->vd_enabled = sqlite3_column_int(st, 15);
+	vd->vd_log_path = col_dup(st, 16, &oom);
+	if (each_joined(st, 17, push, &vd->vd_argv) == -1 ||
+	    each_joined(st, 18, push, &vd->vd_env) == -1 ||
+	    each_joined(st, 19, push, &vd->vd_after) == -1 ||
+	    each_joined(st, 20, push_gate, &gp) == -1)
+		oom = 1;
 	memset(vd->vd_success, 0, sizeof(vd->vd_success));
-	st = db_prep(db, "SELECT value FROM vm, json_each(vm.success_codes) "
-	    "WHERE vm.id = ? ORDER BY key", "i", id);
-	while (st != NULL && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int code = sqlite3_column_int(st, 0) & 0xff;
+	for (s = (const char *)sqlite3_column_text(st, 21); s != NULL &&
+	    *s != '\0'; s = *end == ',' ? end + 1 : end) {
+		code = strtol(s, &end, 10) & 0xff;
+		if (end == s)
+			break;
 		vd->vd_success[code / 8] |= (unsigned char)(1u << (code % 8));
 	}
-	sqlite3_finalize(st);
-	if (st == NULL || rc != SQLITE_DONE)
-		return unread(db, name, "exit codes", st != NULL, rc);
+	sqlite3_reset(st);
+	if (oom)
+		return db_fail(db, DB_ERR, "reading %s: %s", name,
+		    strerror(ENOMEM));
 	return DB_OK;
 }
 

@@ -17,7 +17,7 @@
  * event type is added here as well as where it is emitted.
  */
 const char *const hook_event_names[] = {
-	"scheduler.started", "scheduler.stopping",
+	"scheduler.started", "scheduler.stopping", "scheduler.gap",
 	"vm.started", "vm.up", "vm.exited", "vm.restart_scheduled",
 	"vm.failed", "vm.blocked", "vm.stopped", "vm.suspended",
 	"vm.defined", "vm.changed", "vm.removed",
