@@ -10,7 +10,9 @@
  *                                start CMD (vmsched daemon) with output to
  *                                LOG, append its pid to PIDFILE at once (so
  *                                the driver can kill it if interrupted),
- *                                and poll DB until N VMs are up: "pid ms";
+ *                                and poll DB until N VMs are up: "pid ms
+ *                                first" (first: ms from the start to the
+ *                                first run's start, as recorded);
  *                                the daemon is left running (or stopped,
  *                                if no VM came up for 30 s)
  *   restart DB COUNT             COUNT times, SIGKILL an up VM's process
@@ -26,10 +28,11 @@
  *                                log NAME --limit 50 inside one process, N
  *                                times each: "list list_json log" median ms
  *   plan DB NAME LIMIT           the query plan of vmsched log NAME --limit
- *   proc PID                     "rss_kib cpu_s" of a live process (cpu_s:
- *                                every thread's run time, from schedstat
- *                                when the kernel keeps it, else utime +
- *                                stime)
+ *   proc PID                     "rss_kib cpu_s pss_kib" of a live process
+ *                                (cpu_s: every thread's run time, from
+ *                                schedstat when the kernel keeps it, else
+ *                                utime + stime; pss_kib from smaps_rollup,
+ *                                -1 where there is none)
  */
 #include <dirent.h>
 #include <err.h>
@@ -168,7 +171,8 @@ run_daemon_up(int argc, char **argv)
 {
 	struct db db;
 	struct up_count uc;
-	int64_t t0, now, moved;
+	struct db_seed_count sc;
+	int64_t t0, now, moved, wall0;
 	long n, last = -1;
 	pid_t pid;
 	char line[32];
@@ -184,6 +188,7 @@ run_daemon_up(int argc, char **argv)
 	if ((pfd = open(argv[4], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
 	    0600)) == -1)
 		err(1, "%s", argv[4]);
+	wall0 = now_ms();
 	t0 = moved = mono_ns();
 	if ((pid = fork()) == -1)
 		err(1, "fork");
@@ -221,8 +226,11 @@ run_daemon_up(int argc, char **argv)
 		}
 		nap(POLL_NS);
 	}
+	if (db_seed_count(&db, wall0, INT64_MAX, &sc) != DB_OK)
+		errx(1, "%s", db.db_err);
 	db_close(&db);
-	printf("%ld %.1f\n", (long)pid, ms(now - t0));
+	printf("%ld %.1f %lld\n", (long)pid, ms(now - t0),
+	    (long long)(sc.sc_first - wall0));
 	return 0;
 }
 
@@ -508,7 +516,7 @@ run_proc(int argc, char **argv)
 {
 	char path[64], line[512], *p;
 	unsigned long long utime = 0, stime = 0;
-	long rss = -1, tck = sysconf(_SC_CLK_TCK);
+	long rss = -1, pss = -1, tck = sysconf(_SC_CLK_TCK);
 	double cpu;
 	FILE *fp;
 
@@ -536,7 +544,14 @@ run_proc(int argc, char **argv)
 			errx(1, "%s: cannot parse", path);
 		cpu = (double)(utime + stime) / (double)tck;
 	}
-	printf("%ld %.4f\n", rss, cpu);
+	snprintf(path, sizeof(path), "/proc/%s/smaps_rollup", argv[1]);
+	if ((fp = fopen(path, "r")) != NULL) {
+		while (fgets(line, sizeof(line), fp) != NULL)
+			if (sscanf(line, "Pss: %ld kB", &pss) == 1)
+				break;
+		fclose(fp);
+	}
+	printf("%ld %.4f %ld\n", rss, cpu, pss);
 	return 0;
 }
 
