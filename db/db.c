@@ -132,6 +132,29 @@ sql_utf8(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	    sqlite3_free, SQLITE_UTF8);
 }
 
+/*
+ * Issue 12: vms_liveness(driver, pid_file, status_cmd, interval_ms): how
+ * a VM is known to live, as vm_liveness says it; NULL for exec.
+ */
+static void
+sql_liveness(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	enum vm_driver d;
+	const char *name = (const char *)sqlite3_value_text(argv[0]);
+	const char *pid_file = (const char *)sqlite3_value_text(argv[1]);
+	char buf[PATH_MAX + 64];
+
+	(void)argc;
+	if (name == NULL || vm_driver_parse(name, &d) == -1 ||
+	    vm_liveness(d, pid_file, sqlite3_value_type(argv[2]) !=
+	    SQLITE_NULL, sqlite3_value_int64(argv[3]), buf, sizeof(buf)) ==
+	    NULL) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
+}
+
 /* DB_NEWER, with the message, when version is past what we know. */
 static int
 refuse_newer(struct db *db, int version)
@@ -410,6 +433,9 @@ conn_open(struct db *db, const char *real, enum conn conn, int *version,
 	    NULL)) != SQLITE_OK ||
 	    (rc = sqlite3_create_function(db->db_h, "vms_utf8", 1,
 	    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_utf8, NULL,
+	    NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_create_function(db->db_h, "vms_liveness", 4,
+	    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_liveness, NULL,
 	    NULL)) != SQLITE_OK)
 		goto fail;
 	if (db_version(db, version) != DB_OK) {

@@ -222,6 +222,10 @@ struct db_vm_row {
 	int		 vr_last_signal;
 	int64_t		 vr_last_at;
 	const char	*vr_json;	/* the row as list --json has it */
+	/* issue 12 */
+	const char	*vr_driver;	/* "exec", "detached" */
+	int		 vr_pid_file;	/* detached: it has a pid file */
+	int		 vr_status;	/* ... a status command */
 };
 typedef int (*db_vm_cb)(const struct db_vm_row *row, void *arg);
 
@@ -303,6 +307,25 @@ int	 db_log_follow(struct db *db, const char *name, int human,
 /* ---- end of issue 13 ---- */
 /* A VM's definition as a JSON object (as show has it, without state). */
 int	 db_def_json(struct db *db, int64_t id, char **json);
+/*
+ * json.c (issue 12): JSON from outside, read by SQLite on a private
+ * in-memory connection (no database file is involved).
+ */
+/*
+ * json, a JSON array of one or more strings (no NUL in them, the first
+ * not empty), into *sv (replaced). 0, or -1 with why.
+ */
+int	 db_json_argv(const char *json, struct strv *sv, char *why,
+	    size_t len);
+/*
+ * The value at path (json_extract's "$.return.status") of json: 0 with
+ * *out malloc'ed (NULL if there is none; objects and arrays as JSON
+ * text), or -1 with why (not JSON).
+ */
+int	 db_json_get(const char *json, const char *path, char **out,
+	    char *why, size_t len);
+/* s as a JSON string, quoted and escaped by SQLite; *out malloc'ed. */
+int	 db_json_quote(const char *s, char **out);
 /* event.c: the outbox */
 /*
  * Record an event in the caller's transaction: event is "vm.exited" and
@@ -511,6 +534,10 @@ struct db_change {
 	int64_t		 c_delay_ms;	/* restart delay chosen */
 	int		 c_breaker;
 	const char	*c_events[4];	/* events to emit, NULL-terminated */
+	/* issue 12 */
+	int		 c_live;	/* it runs (its run stays open), with
+					   or without a pid */
+	const char	*c_open_detail;	/* OPEN: how it started ("resumed") */
 };
 /*
  * Write the n changes cs in one transaction, in order, all or none; each

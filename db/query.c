@@ -18,7 +18,12 @@
 #define LIST_FROM \
 	"FROM vm v JOIN vm_state s ON s.vm_id = v.id " \
 	"LEFT JOIN run r ON r.id = s.last_run_id " \
-	"LEFT JOIN run c ON c.id = s.run_id AND s.pid IS NOT NULL "
+	"LEFT JOIN run c ON c.id = s.run_id "
+
+/* Issue 12: how a VM is known to live (NULL for exec). */
+#define LIVENESS \
+	"vms_liveness(v.driver, v.pid_file, v.status_cmd, " \
+	"v.status_interval_ms)"
 
 /* The keys list --json promises, then more of them for show. */
 #define LIST_KEYS \
@@ -30,10 +35,21 @@
 	"    vms_signame(r.signal), 'reason', r.reason, " \
 	"    'at', vms_time(r.ended_at)) END), " \
 	"'since', vms_time(s.state_since), " \
-	"'started_at', vms_time(c.started_at), 'why', s.why"
+	"'started_at', vms_time(c.started_at), 'why', s.why, " \
+	"'driver', v.driver, 'liveness', " LIVENESS
 
 #define STATE_KEYS \
 	"'desired', s.desired, 'next_start_at', vms_time(s.next_start_at)"
+
+/* Issue 12: the detached driver's ways, an object (NULL for exec). */
+#define DETACHED_KEYS \
+	"(CASE WHEN v.driver = 'detached' THEN json_object(" \
+	"'pid_file', v.pid_file, 'status_cmd', json(v.status_cmd), " \
+	"'status_interval_ms', v.status_interval_ms, " \
+	"'status_map', json(v.status_map), 'stop_cmd', json(v.stop_cmd), " \
+	"'kill_cmd', json(v.kill_cmd), 'suspend_cmd', json(v.suspend_cmd), " \
+	"'resume_cmd', json(v.resume_cmd), " \
+	"'cmd_timeout_ms', v.cmd_timeout_ms) END)"
 
 /* A definition, from v. */
 #define DEF_KEYS \
@@ -61,14 +77,16 @@
 	"'backoff_max_ms', v.backoff_max_ms, " \
 	"'backoff_reset_ms', v.backoff_reset_ms, " \
 	"'max_failures', v.max_failures, 'log_path', v.log_path, " \
-	"'driver', v.driver, 'created_at', vms_time(v.created_at), " \
+	"'driver', v.driver, 'detached', " DETACHED_KEYS ", " \
+	"'created_at', vms_time(v.created_at), " \
 	"'updated_at', vms_time(v.updated_at)"
 
 #define LIST_SQL \
 	"SELECT v.name, v.boot_order, v.restart, s.state, s.pid, " \
 	"s.restarts, s.failures, s.state_since, c.started_at, s.why, " \
 	"r.reason, r.exit_code, r.signal, r.ended_at, " \
-	"CASE WHEN $json THEN vms_utf8(json_object(" LIST_KEYS ")) END AS j " \
+	"CASE WHEN $json THEN vms_utf8(json_object(" LIST_KEYS ")) END AS j, " \
+	"v.driver, v.pid_file IS NOT NULL, v.status_cmd IS NOT NULL " \
 	LIST_FROM
 
 /* Run a one-row, one-column query that yields JSON text. */
@@ -147,6 +165,9 @@ db_list(struct db *db, const char *name, int json, db_vm_cb cb, void *arg)
 		row.vr_last_signal = (int)col_int(st, 12, 0);
 		row.vr_last_at = col_int(st, 13, 0);
 		row.vr_json = (const char *)sqlite3_column_text(st, 14);
+		row.vr_driver = (const char *)sqlite3_column_text(st, 15);
+		row.vr_pid_file = sqlite3_column_int(st, 16);
+		row.vr_status = sqlite3_column_int(st, 17);
 		if (cb(&row, arg) != 0)
 			break;
 	}

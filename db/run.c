@@ -63,18 +63,20 @@ db_sup_load(struct db *db, const char *name, db_sup_cb cb, void *arg)
 
 /* The daemon's statements, bound by name and kept prepared. */
 static const char sql_run_open[] =
-    "INSERT INTO run (vm, boot_id, started_at, pid, pid_start) "
-    "VALUES (:vm, :boot_id, :started_at, :pid, :pid_start)";
+    "INSERT INTO run (vm, boot_id, started_at, pid, pid_start, detail) "
+    "VALUES (:vm, :boot_id, :started_at, :pid, :pid_start, :detail)";
 static const char sql_run_close[] =
     "UPDATE run SET ended_at = :at, exit_code = :code, signal = :signal, "
-    "reason = :reason, detail = :detail, rule = :rule, failures = "
+    "reason = :reason, detail = CASE WHEN detail IS NULL THEN :detail "
+    "WHEN :detail IS NULL THEN detail ELSE detail || '; ' || :detail END, "
+    "rule = :rule, failures = "
     ":failures, delay_ms = :delay_ms, breaker = :breaker WHERE id = :run_id";
 static const char sql_state[] =
     "UPDATE vm_state SET state = :state, why = :why, "
     "state_since = CASE WHEN state = :state THEN state_since ELSE :at END, "
     "pid = :pid, pid_start = CASE WHEN :pid IS NULL THEN NULL "
     "ELSE :pid_start END, "
-    "run_id = CASE WHEN :pid IS NULL THEN NULL ELSE :run_id END, "
+    "run_id = CASE WHEN :live THEN :run_id END, "
     "failures = :failures, restarts = :restarts, "
     "next_start_at = :next_start_at, owed = :owed, "
     "last_run_id = CASE WHEN :closed THEN :run_id ELSE last_run_id END, "
@@ -137,6 +139,8 @@ write_run(struct db *db, struct db_change *c)
 		db_bind_int(st, ":started_at", c->c_started_at);
 		db_bind_id(st, ":pid", c->c_pid);
 		db_bind_int(st, ":pid_start", c->c_pid_start);
+		db_bind_text(st, ":detail", c->c_run == CHANGE_RUN_OPEN ?
+		    c->c_open_detail : NULL);
 		if (db_step_done(db, st) != DB_OK)
 			return DB_ERR;
 		c->c_run_id = sqlite3_last_insert_rowid(db->db_h);
@@ -185,6 +189,7 @@ write_state(struct db *db, const struct db_change *c)
 	    c->c_run == CHANGE_RUN_ONESHOT);
 	db_bind_text(st, ":boot_id", c->c_boot_id);
 	db_bind_id(st, ":handled", c->c_handled);
+	db_bind_int(st, ":live", c->c_live != 0);
 	return db_step_done(db, st);
 }
 

@@ -133,6 +133,51 @@ audit(struct db *db, const char *event, const char *name, long uid,
 	return rc;
 }
 
+/* Issue 12: the driver's columns, bound by name; an empty command is
+ * NULL. */
+static const char sql_driver[] =
+    "UPDATE vm SET driver = :driver, pid_file = :pid_file, "
+    "status_cmd = :status_cmd, status_interval_ms = :status_interval_ms, "
+    "status_map = :status_map, stop_cmd = :stop_cmd, kill_cmd = :kill_cmd, "
+    "suspend_cmd = :suspend_cmd, resume_cmd = :resume_cmd, "
+    "cmd_timeout_ms = :cmd_timeout_ms WHERE id = :id";
+/* The parameter of each command, by enum vm_cmd. */
+static const char *const cmd_params[CMD_N] = {
+	[CMD_STATUS] = ":status_cmd", [CMD_STOP] = ":stop_cmd",
+	[CMD_KILL] = ":kill_cmd", [CMD_SUSPEND] = ":suspend_cmd",
+	[CMD_RESUME] = ":resume_cmd",
+};
+
+static int
+write_driver(struct db *db, int64_t id, const struct vm_def *vd)
+{
+	sqlite3_stmt *st;
+	char *cmd[CMD_N] = { NULL }, *map = NULL;
+	int i, rc = DB_ERR;
+
+	for (i = 0; i < CMD_N; i++)
+		if (vd->vd_cmd[i].sv_n > 0 &&
+		    json_strv(db, &vd->vd_cmd[i], &cmd[i]) != DB_OK)
+			goto done;
+	if (json_strv(db, &vd->vd_status_map, &map) != DB_OK ||
+	    (st = db_cached(db, sql_driver)) == NULL)
+		goto done;
+	db_bind_text(st, ":driver", vm_driver_name(vd->vd_driver));
+	db_bind_text(st, ":pid_file", vd->vd_pid_file);
+	db_bind_int(st, ":status_interval_ms", vd->vd_status_interval_ms);
+	db_bind_text(st, ":status_map", map);
+	db_bind_int(st, ":cmd_timeout_ms", vd->vd_cmd_timeout_ms);
+	db_bind_int(st, ":id", id);
+	for (i = 0; i < CMD_N; i++)
+		db_bind_text(st, cmd_params[i], cmd[i]);
+	rc = db_step_done(db, st);
+done:
+	for (i = 0; i < CMD_N; i++)
+		free(cmd[i]);
+	free(map);
+	return rc;
+}
+
 struct vm_write {
 	const struct vm_def	*w_vd;		/* what to store */
 	long			 w_uid;		/* who asks */
@@ -202,6 +247,8 @@ vm_write(struct db *db, void *arg)
 	    vd->vd_backoff_max_ms, vd->vd_backoff_reset_ms,
 	    vd->vd_max_failures, vd->vd_enabled, vd->vd_log_path, now,
 	    id) != DB_OK)
+		goto done;
+	if (write_driver(db, id, vd) != DB_OK)
 		goto done;
 	if (db_exec(db, "UPDATE vm_state SET state = CASE "
 	    "WHEN ?2 = 0 AND state = 'stopped' THEN 'disabled' "
@@ -337,8 +384,18 @@ static const char sql_def[] =
     "    ORDER BY a.name)), "
     "(SELECT group_concat(kind || char(0) || arg, char(0)) FROM (SELECT "
     "    kind, arg FROM vm_gate WHERE vm_id = v.id ORDER BY pos)), "
-    "(SELECT group_concat(value) FROM json_each(v.success_codes)) "
+    "(SELECT group_concat(value) FROM json_each(v.success_codes)), "
+    "v.driver, v.pid_file, v.status_interval_ms, v.cmd_timeout_ms, "
+    "(SELECT group_concat(value, char(0)) FROM json_each(v.status_map)), "
+    "(SELECT group_concat(value, char(0)) FROM json_each(v.status_cmd)), "
+    "(SELECT group_concat(value, char(0)) FROM json_each(v.stop_cmd)), "
+    "(SELECT group_concat(value, char(0)) FROM json_each(v.kill_cmd)), "
+    "(SELECT group_concat(value, char(0)) FROM json_each(v.suspend_cmd)), "
+    "(SELECT group_concat(value, char(0)) FROM json_each(v.resume_cmd)) "
     "FROM vm v WHERE v.name = :name";
+/* Where sql_def's issue 12 columns are. */
+enum { DEF_DRIVER = 22, DEF_PID_FILE, DEF_INTERVAL, DEF_TIMEOUT, DEF_MAP,
+    DEF_CMD };
 
 /* The NUL-joined strings of column i, each passed to fn; -1 on ENOMEM. */
 static int
@@ -402,7 +459,7 @@ db_vm_get(struct db *db, const char *name, struct vm_def *vd)
 	const char *s, *why;
 	char *end;
 	long code;
-	int rc, oom = 0;
+	int rc, i, oom = 0;
 
 	if ((st = db_cached(db, sql_def)) == NULL)
 		return DB_ERR;
@@ -439,6 +496,18 @@ db_vm_get(struct db *db, const char *name, struct vm_def *vd)
 	    each_joined(st, 19, push, &vd->vd_after) == -1 ||
 	    each_joined(st, 20, push_gate, &gp) == -1)
 		oom = 1;
+	if (vm_driver_parse((const char *)sqlite3_column_text(st, DEF_DRIVER) ?
+	    (const char *)sqlite3_column_text(st, DEF_DRIVER) : "exec",
+	    &vd->vd_driver) == -1)
+		vd->vd_driver = DRV_EXEC;
+	vd->vd_pid_file = col_dup(st, DEF_PID_FILE, &oom);
+	vd->vd_status_interval_ms = sqlite3_column_int64(st, DEF_INTERVAL);
+	vd->vd_cmd_timeout_ms = sqlite3_column_int64(st, DEF_TIMEOUT);
+	if (each_joined(st, DEF_MAP, push, &vd->vd_status_map) == -1)
+		oom = 1;
+	for (i = 0; i < CMD_N; i++)
+		if (each_joined(st, DEF_CMD + i, push, &vd->vd_cmd[i]) == -1)
+			oom = 1;
 	memset(vd->vd_success, 0, sizeof(vd->vd_success));
 	for (s = (const char *)sqlite3_column_text(st, 21); s != NULL &&
 	    *s != '\0'; s = *end == ',' ? end + 1 : end) {

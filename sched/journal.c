@@ -151,6 +151,7 @@ fill(struct sched *s, struct vm *v, struct jent *e, enum vm_state st,
 	    -1;
 	c->c_pid_start = v->v_proc.p_start;
 	c->c_run_pid = v->v_proc.p_pid > 0 ? (long)v->v_proc.p_pid : -1;
+	c->c_live = f->f_live;
 	c->c_failures = f->f_failures;
 	c->c_restarts = f->f_restarts;
 	c->c_handled = v->v_request;
@@ -185,6 +186,8 @@ jrn_record(struct sched *s, struct vm *v, const struct fsm_record *r)
 		c->c_run = CHANGE_RUN_OPEN;
 		c->c_started_at = v->v_run_wall;
 		c->c_boot_id = keep(e, 2, s->s_boot_id);
+		/* how it started (a resume), in its run and vm.started */
+		c->c_open_detail = c->c_detail = keep(e, 3, r->r_detail);
 		v->v_run_id = 0;
 		v->v_run_ref = (int)(e - j->j_ents);
 		break;

@@ -40,6 +40,34 @@ struct strv {
 };
 
 /*
+ * Issue 12: how a VM is run and watched (DESIGN.md, "VM drivers"). The
+ * exec driver keeps a foreground process as the daemon's child; the
+ * detached driver starts the VM with a command that returns at once and
+ * knows it from a pid file, a status command, or both.
+ */
+enum vm_driver {
+	DRV_EXEC,	/* a foreground child: waitpid, signals */
+	DRV_DETACHED,	/* commands that return at once */
+};
+/* The detached driver's commands besides the start (vd_argv). */
+enum vm_cmd {
+	CMD_STATUS,	/* is it running: its output or exit code says */
+	CMD_STOP,	/* ask it to shut down */
+	CMD_KILL,	/* end it, once --stop-timeout is over */
+	CMD_SUSPEND,	/* save (or pause) it */
+	CMD_RESUME,	/* go on after a suspend that left it paused */
+	CMD_N
+};
+/* What a status command's answer means. */
+enum vstatus {
+	VS_UNKNOWN,	/* no rule matched: nothing is concluded */
+	VS_RUNNING,
+	VS_STOPPED,	/* off: its guest shut it down, or it was stopped */
+	VS_SUSPENDED,	/* saved or paused */
+	VS_CRASHED,
+};
+
+/*
  * A VM definition as stored. Strings are owned by the struct and released by
  * vm_def_free(); NULL means "not set" for optional ones.
  */
@@ -68,6 +96,13 @@ struct vm_def {
 	int			 vd_max_failures;
 	int			 vd_enabled;
 	char			*vd_log_path;	/* NULL: next to the database */
+	/* issue 12: the driver, and the detached driver's ways */
+	enum vm_driver		 vd_driver;
+	struct strv		 vd_cmd[CMD_N];	/* each an argv; empty: none */
+	char			*vd_pid_file;	/* the VM's pid, or NULL */
+	int64_t			 vd_status_interval_ms;	/* between status runs */
+	struct strv		 vd_status_map;	/* "STATE=PATTERN", in order */
+	int64_t			 vd_cmd_timeout_ms;	/* each command at most */
 };
 
 /* vmdef.c */
@@ -92,6 +127,45 @@ int	 vm_def_log_path(const struct vm_def *vd, const char *dbpath,
 	    char *buf, size_t len);
 /* Whether exit code (0-255) means success for vd. */
 int	 vm_def_success(const struct vm_def *vd, int code);
+/* Replace *dst with a copy of src; 0, or -1 with errno ENOMEM. */
+int	 strv_copy(struct strv *dst, const struct strv *src);
+
+/*
+ * status.c (issue 12): the detached driver's words and what a status
+ * command's answer means. Pure functions.
+ */
+/* "exec", "detached"; "status", "stop", ...; "running", ...: static. */
+const char	*vm_driver_name(enum vm_driver d);
+const char	*vm_cmd_name(enum vm_cmd c);
+const char	*vstatus_name(enum vstatus st);
+/* The driver or status called name: 0, or -1 if there is none. */
+int	 vm_driver_parse(const char *name, enum vm_driver *d);
+int	 vstatus_parse(const char *name, enum vstatus *st);
+/*
+ * Check a --status-map rule: STATE=PATTERN, STATE one of running,
+ * stopped, suspended, crashed; PATTERN a shell glob matched against a
+ * line of the status command's output, or exit:N (its exit code N,
+ * 0-255). 0, or -1 with why.
+ */
+int	 status_rule_check(const char *rule, const char **why);
+/*
+ * What a status command that exited with code (-1: killed, timed out)
+ * and printed out[0..len) says under map (rules as status_rule_check
+ * takes them, first match wins; an output rule matches a line of output
+ * only when code is 0; empty output is one empty line). An empty map is
+ * "exit 0 is running, any other exit stopped". The matched line (or
+ * "exit N") goes to what (cut to whatlen). Returns the state, VS_UNKNOWN
+ * when no rule matches.
+ */
+enum vstatus	 status_decide(const struct strv *map, int code,
+	    const char *out, size_t len, char *what, size_t whatlen);
+/*
+ * How vmsched knows a VM lives, in words for list and show: NULL for the
+ * exec driver ("exec"), else "pid file P", "status every 5s" or both.
+ * Into buf; returns buf, or NULL.
+ */
+const char	*vm_liveness(enum vm_driver d, const char *pid_file,
+	    int has_status, int64_t interval_ms, char *buf, size_t len);
 
 /* value.c: parse and format the values of definitions and options. */
 /* Each parser returns 0, or -1 with a reason for the operator in *why. */

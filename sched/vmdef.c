@@ -30,6 +30,9 @@ vm_def_init(struct vm_def *vd)
 	vd->vd_max_failures = 10;
 	vd->vd_enabled = 1;
 	vd->vd_success[0] = 1;		/* exit 0 */
+	vd->vd_driver = DRV_EXEC;
+	vd->vd_status_interval_ms = 5000;
+	vd->vd_cmd_timeout_ms = 120 * 1000;
 }
 
 int
@@ -85,6 +88,10 @@ vm_def_free(struct vm_def *vd)
 	free(vd->vd_user);
 	free(vd->vd_ready_tcp);
 	free(vd->vd_log_path);
+	for (i = 0; i < CMD_N; i++)
+		strv_clear(&vd->vd_cmd[i]);
+	strv_clear(&vd->vd_status_map);
+	free(vd->vd_pid_file);
 	vm_def_init(vd);
 }
 
@@ -120,6 +127,22 @@ strv_clear(struct strv *sv)
 	free(sv->sv_v);
 	sv->sv_v = NULL;
 	sv->sv_n = 0;
+}
+
+int
+strv_copy(struct strv *dst, const struct strv *src)
+{
+	struct strv n = { NULL, 0 };
+	size_t i;
+
+	for (i = 0; i < src->sv_n; i++)
+		if (strv_push(&n, src->sv_v[i]) == -1) {
+			strv_clear(&n);
+			return -1;
+		}
+	strv_clear(dst);
+	*dst = n;
+	return 0;
 }
 
 ssize_t
