@@ -43,7 +43,7 @@ LIB_SRCS = sched/drv-exec.c sched/log.c sched/plan.c sched/policy.c \
 	   sched/plistbound.c sched/text.c \
 	   db/db.c db/perm.c db/event.c db/graph.c db/query.c db/run.c db/vm.c db/import.c
 # Issue 12: the detached driver and the hypervisor shortcuts.
-LIB_SRCS += sched/status.c db/json.c
+LIB_SRCS += sched/status.c db/json.c sched/job.c sched/drv-detached.c
 # The daemon: its loop, the state machine, boot waves and shutdown, the
 # checks it runs, what it writes.
 LIB_SRCS += sched/daemon.c sched/fsm.c sched/boot.c sched/gate.c \

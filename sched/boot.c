@@ -117,8 +117,9 @@ boot_facts(struct sched *s, const struct vm *v, struct fsm_facts *fx,
 	fx->fx_now = s->s_now;
 	fx->fx_def = &v->v_def;
 	fx->fx_rate = &s->s_rate;
-	fx->fx_poll_ms = v->v_fsm.f_live ? v->v_drv->drv_poll_ms(&v->v_proc) :
-	    0;
+	/* Asked of its driver whether or not it lives yet: EV_STARTED and
+	 * EV_ADOPT arm the poll before f_live says so. */
+	fx->fx_poll_ms = v->v_drv->drv_poll_ms(v);
 	if (s->s_shutdown)
 		fx->fx_turn = down_wave(v) >= s->s_down_wave;
 	else if (!s->s_booting || !v->v_fsm.f_boot || v->v_wave <= s->s_wave)

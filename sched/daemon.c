@@ -250,6 +250,7 @@ vm_new(struct sched *s, const struct db_sup_row *r)
 	struct vm *v, **nv;
 	enum vm_state st = VM_STOPPED;
 	enum vm_want w = WANT_UP;
+	int k;
 
 	if ((v = calloc(1, sizeof(*v))) == NULL)
 		return NULL;
@@ -265,6 +266,8 @@ vm_new(struct sched *s, const struct db_sup_row *r)
 	snprintf(v->v_def.vd_name, sizeof(v->v_def.vd_name), "%s", r->sr_name);
 	v->v_drv = &driver_exec;
 	v->v_proc.p_fd = -1;
+	for (k = 0; k < JS_N; k++)
+		v->v_job[k].j_fd = v->v_job[k].j_log = -1;
 	v->v_run_ref = -1;
 	v->v_order = r->sr_order;
 	v->v_restart = r->sr_restart;
@@ -287,8 +290,12 @@ vm_new(struct sched *s, const struct db_sup_row *r)
 static void
 vm_free(struct sched *s, struct vm *v)
 {
+	int k;
+
 	jrn_forget(s->s_jrn, v);
-	v->v_drv->drv_release(&v->v_proc);
+	v->v_drv->drv_release(s, v);
+	for (k = 0; k < JS_N; k++)
+		job_cancel(s, v, k);
 	vm_def_free(&v->v_def);
 	free(v);
 }
@@ -330,14 +337,23 @@ load_def(struct sched *s, struct vm *v)
 		return -1;
 	}
 	v->v_restart = v->v_def.vd_restart;
+	/* Its driver, as defined now: a process that runs keeps the one
+	 * that started it. */
+	if (!v->v_fsm.f_live)
+		v->v_drv = driver_for(v->v_def.vd_driver);
 	return 0;
 }
 
-/* Start v's process through its driver: the event that says how it went. */
-static void
+/*
+ * Start v's process through its driver: 1 with the event that says how it
+ * went, or 0 when the driver answers later (a detached VM's start).
+ */
+static int
 spawn(struct sched *s, struct vm *v, struct fsm_event *ev, char *why,
     size_t len)
 {
+	int rc;
+
 	struct launch l;
 	char logfile[PATH_MAX], vmenv[16 + VM_NAME_MAX], dbenv[64];
 	const char *extra[3] = { vmenv, dbenv, NULL };
@@ -349,11 +365,11 @@ spawn(struct sched *s, struct vm *v, struct fsm_event *ev, char *why,
 	if (v->v_fsm.f_want != WANT_UP || s->s_shutdown) {
 		log_warnx("%s: refusing to start a VM not wanted up", v->v_name);
 		snprintf(why, len, "not wanted up");
-		return;
+		return 1;
 	}
 	if (vm_log_file(s, v, logfile, sizeof(logfile)) == -1) {
 		snprintf(why, len, "log file path too long");
-		return;
+		return 1;
 	}
 	snprintf(vmenv, sizeof(vmenv), "VMSCHED_VM=%s", v->v_name);
 	snprintf(dbenv, sizeof(dbenv), "VMSCHED_DB_ID=%s", s->s_dbid);
@@ -363,10 +379,12 @@ spawn(struct sched *s, struct vm *v, struct fsm_event *ev, char *why,
 	l.l_env = extra;
 	l.l_exec_fd = -1;
 	v->v_run_wall = now_ms();
-	if (v->v_drv->drv_start(&l, &v->v_proc, why, len) == -1) {
+	if ((rc = v->v_drv->drv_start(s, v, &l, why, len)) == -1) {
 		log_warnx("%s: cannot start: %s", v->v_name, why);
-		return;
+		return 1;
 	}
+	if (rc == 1)
+		return 0;	/* its driver answers */
 	snprintf(v->v_boot_id, sizeof(v->v_boot_id), "%s", s->s_boot_id);
 	/* Fault injection for the tests: die between a spawn and the
 	 * commit that records it. */
@@ -375,6 +393,7 @@ spawn(struct sched *s, struct vm *v, struct fsm_event *ev, char *why,
 	ev->fe_ev = EV_STARTED;
 	ev->fe_why = NULL;
 	log_debug("%s: started pid %ld", v->v_name, (long)v->v_proc.p_pid);
+	return 1;
 }
 
 /* Carry out one action; 1 with *ev when an answer is to be fed now. */
@@ -396,28 +415,21 @@ act(struct sched *s, struct vm *v, enum fsm_act a, struct fsm_event *ev,
 		}
 		return 1;
 	case A_SPAWN:
-		spawn(s, v, ev, why, len);
-		return 1;
+		return spawn(s, v, ev, why, len);
 	case A_STOP:
 	case A_SUSPEND:
 	case A_KILL:
 		if (a == A_KILL)
 			log_warnx("%s: still running after its stop timeout: "
 			    "SIGKILL", v->v_name);
-		if ((a == A_STOP ? v->v_drv->drv_stop(&v->v_proc, &v->v_def) :
-		    a == A_SUSPEND ? v->v_drv->drv_suspend(&v->v_proc,
-		    &v->v_def) : v->v_drv->drv_kill(&v->v_proc)) == -1 &&
-		    errno != ESRCH)
+		if ((a == A_STOP ? v->v_drv->drv_stop(s, v) :
+		    a == A_SUSPEND ? v->v_drv->drv_suspend(s, v) :
+		    v->v_drv->drv_kill(s, v)) == -1 && errno != ESRCH)
 			log_warn("%s: signalling pid %ld", v->v_name,
 			    (long)v->v_proc.p_pid);
 		return 0;
 	case A_POLL:
-		if (v->v_drv->drv_alive(&v->v_proc))
-			return 0;
-		ev->fe_ev = EV_EXITED;
-		ev->fe_code = -1;
-		ev->fe_unknown = 1;
-		return 1;
+		return v->v_drv->drv_poll(s, v, ev, why, len) == 0;
 	case A_GATE:
 	case A_READY:
 	case A_PROBE_KILL:
@@ -453,7 +465,7 @@ vm_feed(struct sched *s, struct vm *v, const struct fsm_event *first)
 			jrn_touch(s, v);
 		/* Ended (its records have its pid): let go of it. */
 		if (!f->f_live && (was_live || v->v_proc.p_pid != 0))
-			v->v_drv->drv_release(&v->v_proc);
+			v->v_drv->drv_release(s, v);
 		more = 0;
 		for (i = 0; i < out.o_nact; i++) {
 			if (act(s, v, out.o_act[i], &next, why[n],
@@ -510,14 +522,15 @@ adopt(struct sched *s, struct vm *v)
 	ev.fe_ev = EV_ADOPT;
 	ev.fe_was = v->v_was;
 	ev.fe_ran_ms = now_ms() - v->v_run_wall;
-	ev.fe_ok = pid > 0 && v->v_drv->drv_adopt(pid, start,
-	    &v->v_proc) == 0;
+	ev.fe_ok = v->v_drv->drv_adopt(s, v, pid, start) == 0;
 	if (!ev.fe_ok) {
 		memset(&v->v_proc, 0, sizeof(v->v_proc));
 		v->v_proc.p_pid = pid;
 		v->v_proc.p_fd = -1;
-	} else
+	} else if (pid > 0)
 		log_info("%s: adopted pid %ld", v->v_name, (long)pid);
+	else
+		log_info("%s: taken over (its status is asked)", v->v_name);
 	vm_feed(s, v, &ev);
 }
 
@@ -556,7 +569,7 @@ orphan(pid_t pid, int64_t start, uid_t uid, const char *name, void *arg)
 		    "left alone", name, (long)pid, (long)uid);
 		return 0;
 	}
-	if (v->v_drv->drv_adopt(pid, start, &v->v_proc) == -1)
+	if (v->v_drv->drv_adopt(s, v, pid, start) == -1)
 		return 0;
 	log_info("%s: adopted pid %ld, which the last daemon started but "
 	    "had not recorded", name, (long)pid);
@@ -650,7 +663,8 @@ reload(struct sched *s)
 	for (i = j = 0; i < s->s_nvms; i++) {
 		v = s->s_vms[i];
 		if (v->v_fsm.f_removed && !v->v_fsm.f_live &&
-		    v->v_probe == 0 && v->v_fsm.f_state != VM_STARTING) {
+		    v->v_probe == 0 && v->v_fsm.f_state != VM_STARTING &&
+		    !job_busy(v, JS_N)) {
 			vm_free(s, v);
 			changed = 1;
 			continue;
@@ -671,11 +685,15 @@ fire_timers(struct sched *s)
 	struct fsm_event ev;
 	struct vm *v;
 	size_t i;
+	int64_t at;
 	int t;
 
 	memset(&ev, 0, sizeof(ev));
 	for (i = 0; i < s->s_nvms; i++) {
 		v = s->s_vms[i];
+		/* Its driver's own deadlines (helpers' timeouts, ...). */
+		if ((at = v->v_drv->drv_next(v)) > 0 && at <= s->s_now)
+			v->v_drv->drv_tick(s, v);
 		for (t = 0; t < T_NTIMERS; t++) {
 			if (v->v_fsm.f_timer[t] == 0 ||
 			    v->v_fsm.f_timer[t] > s->s_now)
@@ -694,11 +712,15 @@ poll_timeout(struct sched *s)
 	size_t i;
 	int t;
 
-	for (i = 0; i < s->s_nvms; i++)
+	for (i = 0; i < s->s_nvms; i++) {
 		for (t = 0; t < T_NTIMERS; t++)
 			if ((at = s->s_vms[i]->v_fsm.f_timer[t]) > 0 &&
 			    at < next)
 				next = at;
+		if ((at = s->s_vms[i]->v_drv->drv_next(s->s_vms[i])) > 0 &&
+		    at < next)
+			next = at;
+	}
 	if ((at = jrn_retry_at(s->s_jrn)) > 0 && at < next)
 		next = at;
 	if (next <= now)
@@ -727,7 +749,7 @@ reap(struct sched *s)
 	int status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (gate_reaped(s, pid, status))
+		if (gate_reaped(s, pid, status) || job_reaped(s, pid, status))
 			continue;
 		if ((v = vm_by_pid(s, pid)) == NULL) {
 			log_warnx("reaped pid %ld, which is no VM of ours",
@@ -747,16 +769,16 @@ static void
 pidfd_ended(struct sched *s, int fd)
 {
 	struct fsm_event ev;
+	struct vm *v;
+	char why[512];
 	size_t i;
 
 	for (i = 0; i < s->s_nvms; i++) {
-		if (s->s_vms[i]->v_proc.p_fd != fd || !s->s_vms[i]->v_fsm.f_live)
+		v = s->s_vms[i];
+		if (v->v_proc.p_fd != fd || !v->v_fsm.f_live)
 			continue;
-		memset(&ev, 0, sizeof(ev));
-		ev.fe_ev = EV_EXITED;
-		ev.fe_code = -1;
-		ev.fe_unknown = 1;
-		vm_feed(s, s->s_vms[i], &ev);
+		if (v->v_drv->drv_gone(s, v, &ev, why, sizeof(why)))
+			vm_feed(s, v, &ev);
 		return;
 	}
 }
@@ -768,7 +790,8 @@ any_live(struct sched *s)
 
 	for (i = 0; i < s->s_nvms; i++)
 		if (s->s_vms[i]->v_fsm.f_live || s->s_vms[i]->v_probe > 0 ||
-		    s->s_vms[i]->v_fsm.f_state == VM_STARTING)
+		    s->s_vms[i]->v_fsm.f_state == VM_STARTING ||
+		    job_busy(s->s_vms[i], JS_N))
 			return 1;
 	return s->s_ndisowned > 0;
 }
@@ -922,9 +945,9 @@ sched_daemon(const struct sched_opts *opts)
 	struct metrics_file mf;		/* --metrics-textfile */
 	struct pollfd *pfd = NULL, *npfd;
 	unsigned char sigs[64];
-	int fds[2] = { -1, -1 }, rc, reload_now, n, i;
+	int fds[2] = { -1, -1 }, rc, reload_now, n, i, jfd[JS_N];
 	int64_t until;
-	size_t k, npfd_max = 0;
+	size_t k, j, nj, npfd_max = 0;
 	ssize_t got;
 
 	memset(&s, 0, sizeof(s));
@@ -944,16 +967,24 @@ sched_daemon(const struct sched_opts *opts)
 		metrics_tick(&mf, s.s_db);
 		if (s.s_shutdown && !any_live(&s))
 			break;
-		if (npfd_max < s.s_nvms + 1) {
-			npfd = realloc(pfd, (s.s_nvms + 1) * sizeof(*pfd));
+		/* A pidfd and the helpers' pipes of each VM (issue 12). */
+		if (npfd_max < s.s_nvms * (1 + JS_N) + 1) {
+			npfd = realloc(pfd, (s.s_nvms * (1 + JS_N) + 1) *
+			    sizeof(*pfd));
 			if (npfd == NULL)
 				fatal("poll set");
 			pfd = npfd;
-			npfd_max = s.s_nvms + 1;
+			npfd_max = s.s_nvms * (1 + JS_N) + 1;
 		}
 		pfd[0].fd = fds[0];
 		pfd[0].events = POLLIN;
 		for (k = 0, n = 1; k < s.s_nvms; k++) {
+			nj = job_fds(s.s_vms[k], jfd, JS_N);
+			for (j = 0; j < nj; j++) {
+				pfd[n].fd = jfd[j];
+				pfd[n].events = POLLIN;
+				n++;
+			}
 			if (s.s_vms[k]->v_proc.p_fd < 0 ||
 			    !s.s_vms[k]->v_fsm.f_live)
 				continue;
@@ -984,6 +1015,12 @@ sched_daemon(const struct sched_opts *opts)
 				}
 			}
 		}
+		/* Helpers' output first: a helper that ended is reaped
+		 * with all it said. */
+		for (i = 1; i < n; i++)
+			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR) &&
+			    job_readable(&s, pfd[i].fd))
+				pfd[i].revents = 0;
 		reap(&s);
 		for (i = 1; i < n; i++)
 			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))

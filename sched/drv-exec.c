@@ -41,8 +41,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #if defined(__linux__)
@@ -93,6 +95,9 @@ struct child {
 	struct cred	 ch_other;	/* who controls the log's path */
 	struct cred	 ch_self;	/* the daemon, to come back to */
 	int		 ch_report;	/* write end of the report pipe */
+	int		 ch_capture;	/* 1 or 2: that fd to ch_pipe; 0 */
+	int		 ch_pipe;
+	int		 ch_logsock;	/* send the log's descriptor here; -1 */
 };
 
 /* Mark every descriptor from lowfd up close-on-exec. */
@@ -241,6 +246,68 @@ open_log(const struct child *ch, struct failure *f)
 	return 0;
 }
 
+/* Send descriptor fd over the socket sock (SCM_RIGHTS); best effort. */
+static void
+send_fd(int sock, int fd)
+{
+	union {
+		struct cmsghdr	h;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr msg;
+	struct cmsghdr *cm;
+	struct iovec iov;
+	char c = 0;
+
+	memset(&msg, 0, sizeof(msg));
+	memset(&u, 0, sizeof(u));
+	iov.iov_base = &c;
+	iov.iov_len = 1;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = u.buf;
+	msg.msg_controllen = sizeof(u.buf);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	(void)sendmsg(sock, &msg, MSG_NOSIGNAL);
+}
+
+/* The descriptor sent over sock, close-on-exec, or -1. */
+static int
+recv_fd(int sock)
+{
+	union {
+		struct cmsghdr	h;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr msg;
+	struct cmsghdr *cm;
+	struct iovec iov;
+	char c;
+	int fd = -1;
+
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = &c;
+	iov.iov_len = 1;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = u.buf;
+	msg.msg_controllen = sizeof(u.buf);
+	if (recvmsg(sock, &msg, MSG_DONTWAIT) != 1)
+		return -1;
+	for (cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm))
+		if (cm->cmsg_level == SOL_SOCKET &&
+		    cm->cmsg_type == SCM_RIGHTS &&
+		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	if (fd >= 0)
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+	return fd;
+}
+
 static void __attribute__((noreturn))
 child(const struct child *ch)
 {
@@ -285,6 +352,13 @@ child(const struct child *ch)
 		if (ch->ch_drop && drop(&ch->ch_user, &f) == -1)
 			goto fail;
 	}
+	/* A helper whose output the daemon reads: the log goes to the
+	 * daemon (opened as it had to be), the stream to the pipe. */
+	if (ch->ch_logsock >= 0)
+		send_fd(ch->ch_logsock, 1);
+	f.f_stage = ST_LOG;
+	if (ch->ch_capture && dup2(ch->ch_pipe, ch->ch_capture) == -1)
+		goto fail;
 	f.f_stage = ST_STDIN;
 	if ((fd = open("/dev/null", O_RDONLY)) == -1 || dup2(fd, 0) == -1)
 		goto fail;
@@ -539,11 +613,14 @@ exec_launch(const struct launch *l, struct proc *p, char *why, size_t len)
 	char *const *argv = l->l_argv ? l->l_argv : l->l_def->vd_argv.sv_v;
 	ssize_t n;
 	pid_t pid;
-	int fds[2] = { -1, -1 }, status, rc = -1;
+	int fds[2] = { -1, -1 }, sock[2] = { -1, -1 }, status, rc = -1;
 
 	memset(&ch, 0, sizeof(ch));
 	memset(p, 0, sizeof(*p));
 	p->p_fd = -1;
+	ch.ch_logsock = -1;
+	if (l->l_log_fd != NULL)
+		*l->l_log_fd = -1;
 	if (argv == NULL || argv[0] == NULL) {
 		snprintf(why, len, "no command");
 		return -1;
@@ -575,6 +652,17 @@ exec_launch(const struct launch *l, struct proc *p, char *why, size_t len)
 	ch.ch_exec_fd = l->l_exec_fd;
 	ch.ch_cwd = l->l_def->vd_cwd;
 	ch.ch_report = fds[1];
+	ch.ch_capture = l->l_capture;
+	ch.ch_pipe = l->l_pipe;
+	if (l->l_log_fd != NULL) {
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sock) == -1) {
+			snprintf(why, len, "socketpair: %s", strerror(errno));
+			goto done;
+		}
+		fcntl(sock[0], F_SETFD, FD_CLOEXEC);
+		fcntl(sock[1], F_SETFD, FD_CLOEXEC);
+		ch.ch_logsock = sock[1];
+	}
 
 	if ((pid = fork_child(&ch)) == -1) {
 		snprintf(why, len, "fork: %s", strerror(errno));
@@ -590,6 +678,9 @@ exec_launch(const struct launch *l, struct proc *p, char *why, size_t len)
 		p->p_child = 1;
 		if (proc_start_time(pid, &p->p_start) == -1)
 			p->p_start = 0;
+		/* Sent before the exec, so it is there now. */
+		if (l->l_log_fd != NULL)
+			*l->l_log_fd = recv_fd(sock[0]);
 		rc = 0;
 		goto done;
 	}
@@ -614,6 +705,10 @@ done:
 		close(fds[0]);
 	if (fds[1] >= 0)
 		close(fds[1]);
+	if (sock[0] >= 0)
+		close(sock[0]);
+	if (sock[1] >= 0)
+		close(sock[1]);
 	free_env(env, owned);
 	free(ch.ch_user.c_groups);
 	free(ch.ch_other.c_groups);
@@ -665,35 +760,40 @@ exec_signal(const struct proc *p, int sig)
 }
 
 static int
-exec_start(const struct launch *l, struct proc *p, char *why, size_t len)
+exec_start(struct sched *s, struct vm *v, const struct launch *l, char *why,
+    size_t len)
 {
-	return exec_launch(l, p, why, len);
+	(void)s;
+	return exec_launch(l, &v->v_proc, why, len);
 }
 
 static int
-exec_stop(const struct proc *p, const struct vm_def *vd)
+exec_stop(struct sched *s, struct vm *v)
 {
-	return exec_signal(p, vd->vd_stop_signal);
+	(void)s;
+	return exec_signal(&v->v_proc, v->v_def.vd_stop_signal);
 }
 
 static int
-exec_suspend(const struct proc *p, const struct vm_def *vd)
+exec_suspend(struct sched *s, struct vm *v)
 {
-	return exec_signal(p, vd->vd_suspend_signal);
+	(void)s;
+	return exec_signal(&v->v_proc, v->v_def.vd_suspend_signal);
 }
 
 static int
-exec_kill(const struct proc *p)
+exec_kill(struct sched *s, struct vm *v)
 {
-	return exec_signal(p, SIGKILL);
+	(void)s;
+	return exec_signal(&v->v_proc, SIGKILL);
 }
 
-static int
-exec_adopt(pid_t pid, int64_t start, struct proc *p)
+int
+exec_watch(pid_t pid, int64_t start, struct proc *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->p_fd = -1;
-	if (!proc_alive(pid, start))
+	if (pid <= 0 || !proc_alive(pid, start))
 		return -1;
 	p->p_pid = pid;
 	p->p_start = start;
@@ -707,16 +807,50 @@ exec_adopt(pid_t pid, int64_t start, struct proc *p)
 	return 0;
 }
 
-static int64_t
-exec_poll_ms(const struct proc *p)
+static int
+exec_adopt(struct sched *s, struct vm *v, pid_t pid, int64_t start)
 {
-	return p->p_child || p->p_fd >= 0 ? 0 : POLL_MS;
+	(void)s;
+	return exec_watch(pid, start, &v->v_proc);
+}
+
+static int64_t
+exec_poll_ms(const struct vm *v)
+{
+	const struct proc *p = &v->v_proc;
+
+	return p->p_pid == 0 || p->p_child || p->p_fd >= 0 ? 0 : POLL_MS;
 }
 
 static int
-exec_alive(const struct proc *p)
+exec_poll(struct sched *s, struct vm *v, struct fsm_event *ev, char *why,
+    size_t len)
 {
-	return proc_alive(p->p_pid, p->p_start);
+	(void)s;
+	(void)why;
+	(void)len;
+	if (proc_alive(v->v_proc.p_pid, v->v_proc.p_start))
+		return 1;
+	memset(ev, 0, sizeof(*ev));
+	ev->fe_ev = EV_EXITED;
+	ev->fe_code = -1;
+	ev->fe_unknown = 1;
+	return 0;
+}
+
+static int
+exec_gone(struct sched *s, struct vm *v, struct fsm_event *ev, char *why,
+    size_t len)
+{
+	(void)s;
+	(void)v;
+	(void)why;
+	(void)len;
+	memset(ev, 0, sizeof(*ev));
+	ev->fe_ev = EV_EXITED;
+	ev->fe_code = -1;
+	ev->fe_unknown = 1;
+	return 1;
 }
 
 static void
@@ -727,13 +861,42 @@ exec_reaped(const struct proc *p, int status, int *code, int *sig)
 	*sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 }
 
-static void
-exec_release(struct proc *p)
+void
+exec_status_text(int status, char *buf, size_t len)
 {
-	if (p->p_fd >= 0)
-		close(p->p_fd);
-	memset(p, 0, sizeof(*p));
-	p->p_fd = -1;
+	char sig[16];
+
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exited %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by signal %s",
+		    value_signame(WTERMSIG(status), sig, sizeof(sig)));
+	else
+		snprintf(buf, len, "ended (status %d)", status);
+}
+
+static void
+exec_release(struct sched *s, struct vm *v)
+{
+	(void)s;
+	if (v->v_proc.p_fd >= 0)
+		close(v->v_proc.p_fd);
+	memset(&v->v_proc, 0, sizeof(v->v_proc));
+	v->v_proc.p_fd = -1;
+}
+
+static int64_t
+exec_next(const struct vm *v)
+{
+	(void)v;
+	return 0;
+}
+
+static void
+exec_tick(struct sched *s, struct vm *v)
+{
+	(void)s;
+	(void)v;
 }
 
 const struct driver driver_exec = {
@@ -744,7 +907,17 @@ const struct driver driver_exec = {
 	.drv_kill = exec_kill,
 	.drv_adopt = exec_adopt,
 	.drv_poll_ms = exec_poll_ms,
-	.drv_alive = exec_alive,
+	.drv_poll = exec_poll,
+	.drv_gone = exec_gone,
 	.drv_reaped = exec_reaped,
 	.drv_release = exec_release,
+	.drv_done = NULL,
+	.drv_next = exec_next,
+	.drv_tick = exec_tick,
 };
+
+const struct driver *
+driver_for(enum vm_driver d)
+{
+	return d == DRV_DETACHED ? &driver_detached : &driver_exec;
+}

@@ -228,33 +228,54 @@ never_ran(struct fsm *f, const struct fsm_facts *fx, struct fsm_out *out,
 	follow(f, fx, r, &d);
 }
 
+/* How a run that ended by itself ended, from what its driver knows. */
+static enum run_reason
+unasked_reason(int sig, int unknown, enum vstatus status)
+{
+	switch (status) {
+	case VS_STOPPED:
+		return RUN_EXITED;
+	case VS_CRASHED:
+		return RUN_CRASHED;
+	case VS_SUSPENDED:
+		return RUN_SUSPENDED;
+	default:
+		break;
+	}
+	if (unknown)
+		return RUN_ADOPTED;
+	return sig > 0 ? RUN_CRASHED : RUN_EXITED;
+}
+
 /*
  * The process ended: code and sig as wait() said, or unknown (a process
- * that was not our child). Asked for, it rests (suspended, or stopped);
+ * that was not our child), or what a status command said (status, with
+ * its words in detail). Asked for, it rests (suspended, or stopped);
  * otherwise its policy decides.
  */
 static void
 exited(struct fsm *f, const struct fsm_facts *fx, struct fsm_out *out,
-    int code, int sig, int unknown, const char *detail)
+    const struct fsm_event *ev, const char *detail)
 {
 	struct run_end re;
 	struct fsm_record *r;
 	struct decision d;
 	enum fsm_ask ask = f->f_ask;
+	int code = ev->fe_code, sig = ev->fe_signal;
 
 	memset(&re, 0, sizeof(re));
 	re.re_code = code;
 	re.re_signal = sig;
 	re.re_ran_ms = fx->fx_now - f->f_started;
 	re.re_up_ms = f->f_up_since ? fx->fx_now - f->f_up_since : 0;
+	re.re_status = ev->fe_status != VS_UNKNOWN ? detail : NULL;
 	if (ask != ASK_NONE) {
 		re.re_requested = 1;
 		re.re_reason = f->f_killed ? RUN_KILLED : ask == ASK_SUSPEND ?
 		    RUN_SUSPENDED : RUN_STOPPED;
-	} else if (unknown)
-		re.re_reason = RUN_ADOPTED;
-	else
-		re.re_reason = sig > 0 ? RUN_CRASHED : RUN_EXITED;
+	} else
+		re.re_reason = unasked_reason(sig, ev->fe_unknown,
+		    ev->fe_status);
 	policy_decide(fx->fx_def, f->f_failures, &re, fx->fx_jitter, &d);
 	f->f_failures = d.d_failures;
 
@@ -314,6 +335,10 @@ on_request(struct fsm *f, const struct fsm_event *ev,
 		if (ev->fe_restart && f->f_live && f->f_ask == ASK_NONE &&
 		    f->f_state != VM_STARTING)
 			ask_stop(f, fx, out);
+		/* Starting (a detached driver's start takes a while): the
+		 * restart follows once it has started. */
+		else if (ev->fe_restart && f->f_state == VM_STARTING)
+			f->f_restart_asked = 1;
 	}
 }
 
@@ -348,6 +373,7 @@ on_adopt(struct fsm *f, const struct fsm_event *ev,
 {
 	const struct vm_def *vd = fx->fx_def;
 	struct fsm_record *r;
+	struct fsm_event gone;
 	int64_t now = fx->fx_now, up_at;
 
 	f->f_live = 1;
@@ -355,7 +381,10 @@ on_adopt(struct fsm *f, const struct fsm_event *ev,
 	f->f_ask = ev->fe_was == VM_STOPPING ? ASK_STOP :
 	    ev->fe_was == VM_SUSPENDING ? ASK_SUSPEND : ASK_NONE;
 	if (!ev->fe_ok) {
-		exited(f, fx, out, -1, 0, 1, "ended while no daemon watched");
+		memset(&gone, 0, sizeof(gone));
+		gone.fe_code = -1;
+		gone.fe_unknown = 1;
+		exited(f, fx, out, &gone, "ended while no daemon watched");
 		return;
 	}
 	up_at = f->f_started + vd->vd_up_delay_ms;
@@ -431,6 +460,7 @@ on_started(struct fsm *f, const struct fsm_event *ev,
 	f->f_why[0] = '\0';
 	r = record(f, out, VM_RUNNING);
 	r->r_run = FSM_RUN_OPEN;
+	r->r_detail = ev->fe_why;
 	r->r_consumed = 1;
 	add_event(r, "vm.started");
 	if (vd->vd_up_delay_ms == 0 && vd->vd_ready_tcp == NULL) {
@@ -444,12 +474,22 @@ on_started(struct fsm *f, const struct fsm_event *ev,
 	}
 	if (fx->fx_poll_ms > 0)
 		arm(f, T_LIVE, fx->fx_now + fx->fx_poll_ms);
+	/* A restart asked while its driver was starting it: what started
+	 * is not what was asked for. */
+	if (f->f_restart_asked) {
+		f->f_restart_asked = 0;
+		if (f->f_want == WANT_UP && !f->f_shutdown) {
+			kick(f, 0);
+			ask_stop(f, fx, out);
+		}
+	}
 }
 
 static void
 on_start_failed(struct fsm *f, const struct fsm_event *ev,
     const struct fsm_facts *fx, struct fsm_out *out)
 {
+	f->f_restart_asked = 0;
 	never_ran(f, fx, out, RUN_EXEC_FAILED, ev->fe_why);
 }
 
@@ -457,7 +497,7 @@ static void
 on_exited(struct fsm *f, const struct fsm_event *ev,
     const struct fsm_facts *fx, struct fsm_out *out)
 {
-	exited(f, fx, out, ev->fe_code, ev->fe_signal, ev->fe_unknown, NULL);
+	exited(f, fx, out, ev, ev->fe_why);
 }
 
 static void

@@ -23,8 +23,8 @@
 #include "sched.h"
 
 /* A helper killed, waiting to be reaped: nobody wants its answer. */
-static void
-disown(struct sched *s, pid_t pid)
+void
+sched_disown(struct sched *s, pid_t pid)
 {
 	pid_t *np;
 	size_t cap;
@@ -78,7 +78,7 @@ gate_act(struct sched *s, struct vm *v, enum fsm_act a, struct fsm_event *ev,
 		if (v->v_probe > 0) {
 			if (kill(-v->v_probe, SIGKILL) == -1)
 				kill(v->v_probe, SIGKILL);
-			disown(s, v->v_probe);
+			sched_disown(s, v->v_probe);
 			v->v_probe = 0;
 		}
 		return 0;

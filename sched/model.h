@@ -273,6 +273,8 @@ struct run_end {
 	int		 re_requested;	/* stop/suspend/restart asked for it */
 	int64_t		 re_ran_ms;	/* how long the process ran */
 	int64_t		 re_up_ms;	/* how long it had been up */
+	const char	*re_status;	/* issue 12: what a status command
+					   said, or NULL */
 };
 
 /* "exited", "killed-after-timeout", ...: the reason as stored. */

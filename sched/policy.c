@@ -39,7 +39,9 @@ describe(const struct run_end *re, char *buf, size_t len)
 {
 	char sig[16];
 
-	if (re->re_signal > 0)
+	if (re->re_status != NULL)
+		snprintf(buf, len, "%s", re->re_status);
+	else if (re->re_signal > 0)
 		snprintf(buf, len, "signal %s",
 		    value_signame(re->re_signal, sig, sizeof(sig)));
 	else if (re->re_code >= 0)
@@ -66,8 +68,19 @@ policy_decide(const struct vm_def *vd, int failures, const struct run_end *re,
 		    "restarted", run_reason_name(re->re_reason));
 		return;
 	}
+	/* Suspended by someone else (virsh managedsave by hand): kept as
+	 * it is, as a suspend asked of vmsched would be. */
+	if (re->re_reason == RUN_SUSPENDED) {
+		d->d_failures = failures;
+		snprintf(d->d_rule, sizeof(d->d_rule), "%s: suspended "
+		    "outside vmsched, not restarted until start", what);
+		return;
+	}
+	/* A clean end with no exit code (a status said "shut off"): as
+	 * exit 0. */
 	success = re->re_reason == RUN_EXITED && re->re_signal == 0 &&
-	    vm_def_success(vd, re->re_code);
+	    (re->re_code < 0 ? re->re_status != NULL :
+	    vm_def_success(vd, re->re_code));
 	/* A run that stayed up long enough clears the failure count. */
 	if (re->re_up_ms >= vd->vd_backoff_reset_ms && re->re_up_ms > 0)
 		failures = 0;

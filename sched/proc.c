@@ -114,6 +114,37 @@ proc_alive(pid_t pid, int64_t start)
 }
 
 int
+proc_uid(pid_t pid, uid_t *uid)
+{
+#if defined(__linux__)
+	struct stat sb;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%ld", (long)pid);
+	if (stat(path, &sb) == -1)
+		return -1;
+	*uid = sb.st_uid;
+	return 0;
+#elif defined(__APPLE__)
+	int mib[4] = { CTL_KERN, KERN_PROC, KERN_PROC_PID, (int)pid };
+	struct kinfo_proc kp;
+	size_t len = sizeof(kp);
+
+	if (sysctl(mib, 4, &kp, &len, NULL, 0) == -1 || len == 0) {
+		errno = ESRCH;
+		return -1;
+	}
+	*uid = kp.kp_eproc.e_ucred.cr_uid;
+	return 0;
+#else
+	(void)pid;
+	(void)uid;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+int
 proc_boot_id(char *buf, size_t len)
 {
 	const char *env = getenv("VMSCHED_BOOT_ID");

@@ -104,7 +104,14 @@ struct fsm_event {
 	int		 fe_unknown;	/* EV_EXITED: how it ended is unknown */
 	enum vm_state	 fe_was;	/* EV_ADOPT */
 	int64_t		 fe_ran_ms;	/* EV_ADOPT */
-	const char	*fe_why;	/* EV_LOADED, EV_START_FAILED */
+	const char	*fe_why;	/* EV_LOADED, EV_START_FAILED; issue
+					   12: EV_STARTED, EV_EXITED: the
+					   run's detail ("resumed", "status:
+					   shut off (crashed)"), or NULL */
+	enum vstatus	 fe_status;	/* EV_EXITED (issue 12): what a
+					   status command said; VS_UNKNOWN:
+					   as fe_code, fe_signal, fe_unknown
+					   say */
 };
 
 /* Why a VM's process is ending. */
@@ -132,6 +139,7 @@ struct fsm {
 	int		 f_token;	/* fleet restart token taken for it */
 	size_t		 f_gate;	/* next gate to check */
 	int		 f_probe;	/* a gate or ready check runs */
+	int		 f_restart_asked; /* a restart came while starting */
 	int		 f_failures;	/* consecutive */
 	int		 f_restarts;	/* total */
 	int64_t		 f_started;	/* run start (monotonic ms) */
@@ -259,33 +267,74 @@ struct launch {
 						   or NULL */
 	int			 l_exec_fd;	/* exec this file instead of
 						   argv[0] (fexecve), or -1 */
+	/* issue 12: a helper whose output the daemon reads */
+	int			 l_capture;	/* 0; LAUNCH_STDOUT or
+						   LAUNCH_STDERR: that stream
+						   goes to l_pipe, not the log */
+	int			 l_pipe;	/* ... this pipe's write end */
+	int			*l_log_fd;	/* not NULL: gets a descriptor
+						   of the log as the child
+						   opened it (-1 if none) */
 };
+#define LAUNCH_STDOUT	1
+#define LAUNCH_STDERR	2
 
+struct sched;
+struct vm;
+struct cmdjob;
+/*
+ * A driver's operations on a VM (issue 12 gave them the VM and the
+ * daemon, so that a driver can run helper commands whose answers come
+ * later, as events it feeds with vm_feed).
+ */
 struct driver {
 	const char	*drv_name;
-	/* Start l's process: 0 with *p filled, or -1 with the reason. */
-	int		(*drv_start)(const struct launch *l, struct proc *p,
-			    char *why, size_t len);
-	/* Ask p to stop, to suspend; end it now. 0, or -1 with errno. */
-	int		(*drv_stop)(const struct proc *p,
-			    const struct vm_def *vd);
-	int		(*drv_suspend)(const struct proc *p,
-			    const struct vm_def *vd);
-	int		(*drv_kill)(const struct proc *p);
-	/* Take over pid, which a dead daemon started at start: 0 with *p
-	 * watched, or -1 if that process is gone. */
-	int		(*drv_adopt)(pid_t pid, int64_t start, struct proc *p);
-	/* How often p must be looked at with drv_alive; 0 if its end is
-	 * an event (waitpid, p_fd). */
-	int64_t		(*drv_poll_ms)(const struct proc *p);
-	int		(*drv_alive)(const struct proc *p);
+	/*
+	 * A_SPAWN: start v's process. 0 with v->v_proc filled (started
+	 * now); 1 when the driver answers later with EV_STARTED or
+	 * EV_START_FAILED; -1 with why.
+	 */
+	int		(*drv_start)(struct sched *s, struct vm *v,
+			    const struct launch *l, char *why, size_t len);
+	/* A_STOP, A_SUSPEND, A_KILL: 0, or -1 with errno (logged). */
+	int		(*drv_stop)(struct sched *s, struct vm *v);
+	int		(*drv_suspend)(struct sched *s, struct vm *v);
+	int		(*drv_kill)(struct sched *s, struct vm *v);
+	/*
+	 * At start-up: take over v's open run, recorded with pid and start
+	 * (pid 0: none was known): 0 with v->v_proc watched, -1 if it is
+	 * gone.
+	 */
+	int		(*drv_adopt)(struct sched *s, struct vm *v, pid_t pid,
+			    int64_t start);
+	/* How often v must be looked at with A_POLL; 0 if its end is an
+	 * event (waitpid, its pidfd). */
+	int64_t		(*drv_poll_ms)(const struct vm *v);
+	/* A_POLL: 0 with *ev (why its buffer) when it is gone now; 1 if
+	 * it lives, or the answer comes later. */
+	int		(*drv_poll)(struct sched *s, struct vm *v,
+			    struct fsm_event *ev, char *why, size_t len);
+	/* v's pidfd says its process ended: 1 with *ev to feed now, 0 when
+	 * the driver answers later. */
+	int		(*drv_gone)(struct sched *s, struct vm *v,
+			    struct fsm_event *ev, char *why, size_t len);
 	/* p ended with this wait status: its exit code (-1) and signal. */
 	void		(*drv_reaped)(const struct proc *p, int status,
 			    int *code, int *sig);
-	/* Let go of what p holds once it ended. */
-	void		(*drv_release)(struct proc *p);
+	/* Let go of what v's process holds once it ended. */
+	void		(*drv_release)(struct sched *s, struct vm *v);
+	/* A helper job of v's ended (job.c calls it): act on its answer. */
+	void		(*drv_done)(struct sched *s, struct vm *v, int slot,
+			    const struct cmdjob *j);
+	/* The driver's own next deadline for v (monotonic ms; 0: none),
+	 * and what is due then. */
+	int64_t		(*drv_next)(const struct vm *v);
+	void		(*drv_tick)(struct sched *s, struct vm *v);
 };
 extern const struct driver driver_exec;
+extern const struct driver driver_detached;
+/* The driver that runs VMs of kind d. */
+const struct driver	*driver_for(enum vm_driver d);
 /*
  * Start l as the exec driver does (also for a VM's helper processes):
  * 0 with *p our child, or -1 with why ("exec-failed" text: "No such file
@@ -296,6 +345,89 @@ int	 exec_launch(const struct launch *l, struct proc *p, char *why,
 /* Signal p's process group, checking first that a process that is not
  * our child is still the one adopted. 0, or -1 with errno. */
 int	 exec_signal(const struct proc *p, int sig);
+/*
+ * Watch pid, which is not our child, if it still is the process that
+ * started at start: 0 with *p filled (a pidfd where there is one), or -1
+ * if it is gone.
+ */
+int	 exec_watch(pid_t pid, int64_t start, struct proc *p);
+/* A wait status in words: "exited 1", "killed by signal KILL". */
+void	 exec_status_text(int status, char *buf, size_t len);
+
+/*
+ * job.c (issue 12): helper commands a driver runs for a VM (a detached
+ * VM's start, status, stop, kill, suspend and resume commands, reading its
+ * pid file), none of which may block the loop. A job runs through
+ * exec_launch, as the VM's user with its environment, directory and log
+ * file, in a slot of the VM (one job per slot); the daemon reads its
+ * output as it comes (a status command's stdout is kept, up to
+ * JOB_OUT_MAX; a command's stderr is copied to the VM's log and its last
+ * line kept), kills it at its deadline, and hands it to the driver's
+ * drv_done once reaped. A command whose argv[0] is "vmsched" runs this
+ * daemon's own binary.
+ */
+enum job_slot {
+	JS_CTL,		/* start, resume, stop, suspend, kill, pid file */
+	JS_STATUS,	/* the status command, polled */
+	JS_N
+};
+#define JOB_OUT_MAX	65536	/* of a status command's output */
+#define JOB_TAIL_MAX	4096	/* of a command's stderr */
+struct cmdjob {
+	pid_t		 j_pid;		/* 0: no job */
+	int		 j_kind;	/* the driver's: what it runs for */
+	int		 j_fd;		/* its output, read end; -1 */
+	int		 j_log;		/* the VM's log, for stderr; -1 */
+	int		 j_stdout;	/* j_fd is its stdout (else stderr) */
+	char		*j_buf;		/* what it said (stdout: the first
+					   JOB_OUT_MAX; stderr: the tail) */
+	size_t		 j_len;
+	int64_t		 j_deadline;	/* monotonic: killed then; 0 */
+	int		 j_timed_out;	/* it was killed at its deadline */
+	int		 j_status;	/* its wait status, once reaped */
+	int64_t		 j_started;	/* monotonic */
+};
+/*
+ * Run argv for v in slot (a job still there is killed and disowned
+ * first), for kind; stdout captured when capture_stdout, else stderr;
+ * killed after v's --cmd-timeout. 0, or -1 with why (it could not
+ * start: the exec-failed text).
+ */
+int	 job_run(struct sched *s, struct vm *v, enum job_slot slot, int kind,
+	    char *const *argv, int capture_stdout, char *why, size_t len);
+/* Kill and disown the job in slot, if any: its answer is not wanted. */
+void	 job_cancel(struct sched *s, struct vm *v, enum job_slot slot);
+/* Whether v has a job (in slot; JS_N: in any). */
+int	 job_busy(const struct vm *v, enum job_slot slot);
+/* fd, a job's output, is readable: read what is there. 1 if it was one. */
+int	 job_readable(struct sched *s, int fd);
+/* pid ended with status: 1 if it was a job (handed to drv_done). */
+int	 job_reaped(struct sched *s, pid_t pid, int status);
+/* Kill v's jobs that are past their deadline. */
+void	 job_tick(struct sched *s, struct vm *v);
+/* The earliest deadline of v's jobs; 0: none. */
+int64_t	 job_next(const struct vm *v);
+/* Add the output descriptors of v's jobs to fds (room for max); the
+ * number added. */
+size_t	 job_fds(const struct vm *v, int *fds, size_t max);
+/* The exit code of an ended job, -1 if it was killed or timed out. */
+int	 job_code(const struct cmdjob *j);
+/* How it ended, for the run row: "exited 1: <its stderr's last line>",
+ * "timed out after 2m", into buf; returns buf. */
+char	*job_outcome(const struct cmdjob *j, const char *what, char *buf,
+	    size_t len);
+
+/* drv-detached.c: what the detached driver keeps of a VM. */
+struct det {
+	int	 d_resume;	/* the start under way resumes it */
+	int	 d_pid_tries;	/* pid file reads for this start */
+	int64_t	 d_pid_at;	/* read it again then (monotonic); 0 */
+	int64_t	 d_kill_at;	/* SIGKILL its pid then; 0 */
+	int	 d_gone;	/* its pid ended: the status says why */
+	int	 d_unknown;	/* status answers no rule took, in a row */
+	char	 d_detail[320];	/* how it started, for its run */
+	char	 d_why[320];	/* what ended it, for its run */
+};
 
 /* trust.c */
 /*
@@ -370,6 +502,9 @@ struct vm {
 						   only sets state; 0: none */
 	int			 v_seen;	/* in the last reload */
 	enum vm_state		 v_was;		/* start-up: as recorded */
+	/* issue 12 */
+	struct cmdjob		 v_job[JS_N];	/* its driver's helpers */
+	struct det		 v_det;		/* the detached driver's */
 };
 
 /* The daemon. */
@@ -438,6 +573,8 @@ void	 boot_facts(struct sched *s, const struct vm *v,
 void	 boot_settle(struct sched *s);
 
 /* gate.c */
+/* A helper killed, to be reaped without a word (issue 12: also jobs). */
+void	 sched_disown(struct sched *s, pid_t pid);
 /*
  * Carry out A_GATE, A_READY or A_PROBE_KILL for v: 1 with *ev (why its
  * buffer) when the answer is known now (a path gate, a check that could
@@ -490,6 +627,8 @@ int	 proc_start_time(pid_t pid, int64_t *start);
 /* Whether pid is alive (not a zombie) and is still the process that
  * started at start. */
 int	 proc_alive(pid_t pid, int64_t start);
+/* Issue 12: the user a process runs as (its effective uid); 0 or -1. */
+int	 proc_uid(pid_t pid, uid_t *uid);
 /* This boot's id ($VMSCHED_BOOT_ID overrides, for tests); 0 or -1. */
 int	 proc_boot_id(char *buf, size_t len);
 
