@@ -43,7 +43,8 @@ LIB_SRCS = sched/drv-exec.c sched/log.c sched/plan.c sched/policy.c \
 	   sched/plistbound.c sched/text.c \
 	   db/db.c db/perm.c db/event.c db/graph.c db/query.c db/run.c db/vm.c db/import.c
 # Issue 12: the detached driver and the hypervisor shortcuts.
-LIB_SRCS += sched/status.c db/json.c sched/job.c sched/drv-detached.c
+LIB_SRCS += sched/status.c db/json.c sched/job.c sched/drv-detached.c \
+	    sched/shortcut.c
 # The daemon: its loop, the state machine, boot waves and shutdown, the
 # checks it runs, what it writes.
 LIB_SRCS += sched/daemon.c sched/fsm.c sched/boot.c sched/gate.c \
@@ -66,6 +67,8 @@ CMD_SRCS += tools/cmd-webhook.c tools/cmd-events.c
 # The operator's toolbox (issue 13).
 CMD_SRCS += tools/complete.c tools/cmd-complete.c tools/cmd-completion.c \
 	    tools/cmd-metrics.c
+# Issue 12: the QEMU monitor helper and the hypervisor shortcuts.
+CMD_SRCS += tools/cmd-qmp.c tools/shortcuts.c
 CMD_OBJS = $(CMD_SRCS:%.c=$(BUILD)/%.o)
 
 # Check suites: tests/check_*.c, each its own program.

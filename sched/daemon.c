@@ -421,7 +421,9 @@ act(struct sched *s, struct vm *v, enum fsm_act a, struct fsm_event *ev,
 	case A_KILL:
 		if (a == A_KILL)
 			log_warnx("%s: still running after its stop timeout: "
-			    "SIGKILL", v->v_name);
+			    "%s", v->v_name, v->v_drv == &driver_exec ?
+			    "SIGKILL" : "its kill command, or SIGTERM and "
+			    "SIGKILL");
 		if ((a == A_STOP ? v->v_drv->drv_stop(s, v) :
 		    a == A_SUSPEND ? v->v_drv->drv_suspend(s, v) :
 		    v->v_drv->drv_kill(s, v)) == -1 && errno != ESRCH)
@@ -826,17 +828,16 @@ absolute_db(const char *path, char *buf, size_t len)
 	    "", base) >= (int)len ? -1 : 0;
 }
 
-/* The directory VMs' logs go to by default: made 0700, kept private. */
+/*
+ * The directories beside the database: logs/, where VMs' logs go by
+ * default, and (issue 12) run/, where --qemu VMs keep their pid file and
+ * QMP socket. Made 0700, kept private.
+ */
 static int
-log_dir(struct sched *s)
+private_dir(const char *dir)
 {
 	struct stat sb;
-	char dir[PATH_MAX];
 
-	if (vm_log_dir(s->s_dbpath, dir, sizeof(dir)) == -1) {
-		log_warnx("%s: log directory path too long", s->s_dbpath);
-		return -1;
-	}
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
 		log_warn("%s", dir);
 		return -1;
@@ -854,6 +855,26 @@ log_dir(struct sched *s)
 		return -1;
 	}
 	return 0;
+}
+
+static int
+log_dir(struct sched *s)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(s->s_dbpath, '/');
+
+	if (vm_log_dir(s->s_dbpath, dir, sizeof(dir)) == -1) {
+		log_warnx("%s: log directory path too long", s->s_dbpath);
+		return -1;
+	}
+	if (private_dir(dir) == -1)
+		return -1;
+	if (snprintf(dir, sizeof(dir), "%.*s/run", (int)(slash -
+	    s->s_dbpath), s->s_dbpath) >= (int)sizeof(dir)) {
+		log_warnx("%s: run directory path too long", s->s_dbpath);
+		return -1;
+	}
+	return private_dir(dir);
 }
 
 static int

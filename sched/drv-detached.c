@@ -54,7 +54,7 @@ enum det_kind {
 
 static const char *const kind_names[] = {
 	[DK_PRECHECK] = "status command", [DK_START] = "start command",
-	[DK_RESUME] = "resume command", [DK_PIDFILE] = "pid file",
+	[DK_RESUME] = "resume command", [DK_PIDFILE] = "pid file reader",
 	[DK_STOP] = "stop command", [DK_SUSPEND] = "suspend command",
 	[DK_KILL] = "kill command", [DK_POLL] = "status command",
 };
@@ -135,6 +135,8 @@ status_of(const struct vm *v, const struct cmdjob *j, char *what, size_t len)
 	    j->j_buf ? j->j_buf : "", j->j_len, line, sizeof(line));
 	if (j->j_timed_out)
 		snprintf(what, len, "timed out");
+	else if (line[0] == '\0' && st == VS_UNKNOWN)
+		exec_status_text(j->j_status, what, len);
 	else
 		snprintf(what, len, "%s", line);
 	return st;
@@ -312,7 +314,7 @@ ended(struct sched *s, struct vm *v, struct fsm_event *ev)
 static void
 polled(struct sched *s, struct vm *v, const struct cmdjob *j)
 {
-	char what[256];
+	char what[256], how[64];
 	enum vstatus st;
 
 	if (!v->v_fsm.f_live)
@@ -320,9 +322,13 @@ polled(struct sched *s, struct vm *v, const struct cmdjob *j)
 	st = status_of(v, j, what, sizeof(what));
 	if (v->v_det.d_gone) {
 		/* Its pid ended: the status says how, if it can. */
-		if (st == VS_RUNNING || st == VS_UNKNOWN)
+		if (st == VS_RUNNING)
 			snprintf(v->v_det.d_why, sizeof(v->v_det.d_why),
-			    "pid %ld ended; the status said \"%s\"",
+			    "pid %ld ended; the status still said \"%s\"",
+			    (long)v->v_proc.p_pid, what);
+		else if (st == VS_UNKNOWN)
+			snprintf(v->v_det.d_why, sizeof(v->v_det.d_why),
+			    "pid %ld ended (its status command: %s)",
 			    (long)v->v_proc.p_pid, what);
 		else
 			snprintf(v->v_det.d_why, sizeof(v->v_det.d_why),
@@ -335,11 +341,14 @@ polled(struct sched *s, struct vm *v, const struct cmdjob *j)
 		v->v_det.d_unknown = 0;
 		return;
 	case VS_UNKNOWN:
-		if (v->v_det.d_unknown++ == 0)
+		/* Said once, until it answers as the map expects again. */
+		if (v->v_det.d_unknown++ == 0) {
+			exec_status_text(j->j_status, how, sizeof(how));
 			log_warnx("%s: its status command said \"%s\" (%s), "
-			    "which no rule of its status map takes; nothing "
-			    "concluded", v->v_name, what, job_code(j) >= 0 ?
-			    "exit code below" : "no exit code");
+			    "which no rule of its status map takes: nothing "
+			    "concluded, asked again at each poll", v->v_name,
+			    what, j->j_timed_out ? "timed out" : how);
+		}
 		return;
 	default:
 		snprintf(v->v_det.d_why, sizeof(v->v_det.d_why),

@@ -160,6 +160,12 @@ int	 status_rule_check(const char *rule, const char **why);
 enum vstatus	 status_decide(const struct strv *map, int code,
 	    const char *out, size_t len, char *what, size_t whatlen);
 /*
+ * Whether vd's driver settings hold together (a detached VM has a pid
+ * file or a status command; a status map has a status command to read):
+ * 0, or -1 with why.
+ */
+int	 vm_def_check(const struct vm_def *vd, const char **why);
+/*
  * How vmsched knows a VM lives, in words for list and show: NULL for the
  * exec driver ("exec"), else "pid file P", "status every 5s" or both.
  * Into buf; returns buf, or NULL.

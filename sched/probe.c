@@ -3,10 +3,13 @@
  * connection within a timeout. The daemon never runs these in its own
  * loop (a connect or a name lookup can block): it runs `vmsched probe` as
  * a child and reads its exit status; operators run the same command to
- * see what the daemon would see.
+ * see what the daemon would see. probe_pidfile reads a detached VM's pid
+ * file (issue 12): the daemon runs `vmsched probe pidfile` as the VM's
+ * user, since the file may sit where that user decides what it is.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -116,4 +119,41 @@ probe_tcp(const char *hostport, int timeout_ms, char *why, size_t len)
 		snprintf(why, len, "%s: %s", hostport, strerror(errno));
 	freeaddrinfo(res);
 	return rc;
+}
+
+int
+probe_pidfile(const char *path, long *pid, char *why, size_t len)
+{
+	struct stat sb;
+	char buf[64], *end;
+	ssize_t n;
+	int fd;
+
+	/* No link followed, no FIFO waited on, no device opened for long. */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC)) == -1) {
+		snprintf(why, len, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		snprintf(why, len, "%s: %s", path, S_ISREG(sb.st_mode) ?
+		    strerror(errno) : "not a regular file");
+		close(fd);
+		return -1;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0) {
+		snprintf(why, len, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	buf[n] = '\0';
+	*pid = strtol(buf, &end, 10);
+	while (*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t')
+		end++;
+	if (end == buf || *end != '\0' || *pid < 2 || *pid > INT_MAX) {
+		snprintf(why, len, "%s: does not hold a pid", path);
+		return -1;
+	}
+	return 0;
 }

@@ -610,6 +610,9 @@ void	 jrn_forget(struct journal *j, const struct vm *v);
 int	 probe_path(const char *path, char *why, size_t len);
 int	 probe_tcp(const char *hostport, int timeout_ms, char *why,
 	    size_t len);
+/* Issue 12: the pid a pid file holds (a regular file, read without
+ * following a last link or blocking); 0 with *pid, or -1 with why. */
+int	 probe_pidfile(const char *path, long *pid, char *why, size_t len);
 
 /* proc.c: processes and the boot. */
 /*
@@ -685,6 +688,57 @@ int	 launchd_export(const struct launchd_daemon *ld, char **xml);
  */
 int	 launchd_bounds(const void *buf, size_t len, char *why,
 	    size_t whylen);
+
+/* shortcut.c (issue 12): the hypervisor shortcuts of add, pure. */
+enum shortcut_kind {
+	SC_NONE,
+	SC_VMWARE,	/* --vmware X.vmx: vmware-vmx -x, exec */
+	SC_VMRUN,	/* --vmware X.vmx --vmrun */
+	SC_LIBVIRT,	/* --libvirt DOMAIN [--connect URI] */
+	SC_VIRTUALBOX,	/* --virtualbox NAME */
+	SC_QEMU,	/* --qemu -- qemu-system-* ... */
+};
+/* What a shortcut expands from; strings are the caller's. */
+struct shortcut {
+	enum shortcut_kind	 sc_kind;
+	const char		*sc_target;	/* the .vmx (absolute), the
+						   domain, the VirtualBox VM */
+	const char		*sc_tool;	/* vmware-vmx, vmrun, virsh,
+						   VBoxManage, qemu-system-*:
+						   absolute, or (recognize)
+						   as the job named it */
+	const char		*sc_connect;	/* libvirt's URI */
+	const char		*sc_vmrun_type;	/* fusion, ws; NULL: this
+						   platform's */
+	const char		*sc_pid_dir;	/* libvirt: where the system
+						   instance keeps pid files */
+	const char		*sc_run_dir;	/* qemu: its pid file and QMP
+						   socket go here */
+};
+/* "--vmware", ...; the tool's name ("vmrun"); where the platform keeps
+ * it (absolute paths, NULL-ended; for qemu, directories). Static. */
+const char	*shortcut_name(enum shortcut_kind k);
+const char	*shortcut_tool(enum shortcut_kind k);
+const char *const *shortcut_places(enum shortcut_kind k);
+/* vmrun's -T on this platform: "fusion" on macOS, else "ws". */
+const char	*shortcut_vmrun_type(void);
+/* Whether argv0 is a qemu-system-* (or qemu-kvm) program. */
+int	 shortcut_qemu_program(const char *argv0);
+/*
+ * Fill vd (its name set; for SC_QEMU, vd_argv the operator's qemu
+ * command line) with what sc expands to: driver, start command, status
+ * command and map, pid file, stop, kill, suspend and resume commands,
+ * signals. 0, or -1 with why (errno ENOMEM when why says so).
+ */
+int	 shortcut_expand(const struct shortcut *sc, struct vm_def *vd,
+	    char *why, size_t len);
+/*
+ * Whether argv is a hypervisor tool's own start (vmware-vmx -x X.vmx,
+ * vmrun start X.vmx, VBoxManage startvm N, VBoxHeadless --startvm N,
+ * virsh start D): 1 with *sc filled (pointing into argv; sc_tool NULL
+ * for VBoxHeadless, whose VBoxManage the caller finds), else 0.
+ */
+int	 shortcut_recognize(const struct strv *argv, struct shortcut *sc);
 
 /* log.c: messages for operators, on stderr or syslog. */
 void	 log_init(const char *progname, int use_syslog);

@@ -221,3 +221,20 @@ vm_liveness(enum vm_driver d, const char *pid_file, int has_status,
 		snprintf(buf, len, "none (no pid file, no status command)");
 	return buf;
 }
+
+int
+vm_def_check(const struct vm_def *vd, const char **why)
+{
+	if (vd->vd_driver != DRV_DETACHED)
+		return 0;
+	if (vd->vd_pid_file == NULL && vd->vd_cmd[CMD_STATUS].sv_n == 0) {
+		*why = "a detached VM needs --pid-file or --status-cmd: "
+		    "nothing else says whether it runs";
+		return -1;
+	}
+	if (vd->vd_status_map.sv_n > 0 && vd->vd_cmd[CMD_STATUS].sv_n == 0) {
+		*why = "--status-map needs a --status-cmd to read";
+		return -1;
+	}
+	return 0;
+}

@@ -112,6 +112,7 @@ extern const struct cmd cmd_add, cmd_set, cmd_remove, cmd_list, cmd_show,
     cmd_import_launchd, cmd_export_launchd, cmd_export_systemd;
 extern const struct cmd cmd_webhook, cmd_events;
 extern const struct cmd cmd_complete, cmd_completion, cmd_metrics; /* #13 */
+extern const struct cmd cmd_qmp; /* #12 */
 
 /* main.c */
 /* Every command, in the order help lists them; NULL-terminated. */
@@ -251,5 +252,59 @@ int	 vmopts_take(int opt, const char *arg, void *vo);
 int	 vmopts_apply(struct vm_def *vd, void *vo, char *err, size_t errlen);
 /* Record the command after "--" for vmopts_apply. */
 int	 vmopts_command(struct vmopts *vo, int argc, char **argv);
+
+/* vmopts.c (issue 12): the value last given for option name, or NULL. */
+const char	*vmopts_last(const struct vmopts *vo, const char *name);
+
+/*
+ * shortcuts.c (issue 12): --vmware, --vmrun, --libvirt, --virtualbox,
+ * --qemu and their helpers, as add takes them; what import-launchd maps
+ * to them.
+ */
+enum {
+	O_SC_VMWARE = 400, O_SC_VMWARE_VMX, O_SC_VMRUN, O_SC_LIBVIRT,
+	O_SC_CONNECT, O_SC_VIRTUALBOX, O_SC_QEMU, O_SC_RUN_DIR, O_SC_TOOL,
+};
+/* The shortcut options given; strings point into argv. */
+struct shortcut_args {
+	enum shortcut_kind	 sa_kind;	/* SC_VMWARE for --vmrun too */
+	const char		*sa_target;	/* .vmx, domain, VM name */
+	int			 sa_vmrun;	/* --vmrun */
+	const char		*sa_connect;	/* --connect URI */
+	const char		*sa_tool;	/* --tool, --vmware-vmx */
+	const char		*sa_run_dir;	/* --run-dir */
+};
+void	 shortcuts_init(struct shortcut_args *sa);
+/* Take one of the O_SC_* options: 0, or EX_USAGE after saying why. */
+int	 shortcuts_take(int opt, const char *arg, struct shortcut_args *sa);
+/* Whether any shortcut option was given. */
+int	 shortcuts_used(const struct shortcut_args *sa);
+/*
+ * Expand sa into vd (its name set; for --qemu, vd_argv the command after
+ * --), for a VM that runs as user (NULL: as whoever runs vmsched): find
+ * the tool, settle the URI or run directory, warn about the .vmx. 0, or
+ * the exit code after saying why (66: the tool is not there).
+ */
+int	 shortcuts_expand(struct cli *cli, const struct shortcut_args *sa,
+	    const char *user, struct vm_def *vd);
+/*
+ * import-launchd: if vd's command (as file's job has it) is a
+ * hypervisor's own start, replace vd's driver and commands with the
+ * shortcut's expansion, say so on stderr, and put the shortcut's add
+ * options in line ("--vmware X.vmx --vmrun --tool P"): 1. 0 if it is no
+ * such command (line empty); an exit code after saying why.
+ */
+int	 shortcuts_import(const char *file, struct vm_def *vd, char *line,
+	    size_t linelen);
+
+/* cmd-vmx-check.c (issue 12): add --vmware's check of the .vmx. */
+/*
+ * What vmx-check would say of file, for a VM stopped with stop and
+ * suspended with suspend (0: not checked), printed as "vmsched: what:
+ * FILE:LINE: ... (a warning)" on stderr; a file that cannot be read is a
+ * warning too. The number of warnings.
+ */
+size_t	 vmx_warnings(const char *what, const char *file, int stop,
+	    int suspend);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * cmd-list.c: vmsched list prints one row per VM: name, boot order, restart
- * policy, state, pid, restarts, last exit and uptime; --json an array. On
+ * policy, state, pid, restarts, last exit, uptime and (issue 12) driver,
+ * with how a detached VM is known to live; --json an array. On
  * a terminal, what a waiting or blocked VM waits for is cut to the
  * terminal's width (show has it all); into a pipe or a file, nothing is.
  */
@@ -28,12 +29,23 @@ last_exit(const struct db_vm_row *r, char *buf, size_t len)
 	return buf;
 }
 
+/* Issue 12: the driver, and for a detached VM how it is known to live. */
+static const char *
+driver(const struct db_vm_row *r)
+{
+	if (r->vr_driver == NULL || strcmp(r->vr_driver, "detached") != 0)
+		return r->vr_driver;
+	if (r->vr_pid_file && r->vr_status)
+		return "detached (pid file, status)";
+	return r->vr_pid_file ? "detached (pid file)" : "detached (status)";
+}
+
 static int
 list_row(const struct db_vm_row *r, void *arg)
 {
 	struct table *t = arg;
 	char order[16], pid[16], restarts[16], last[64], up[32], state[8192];
-	const char *cells[8];
+	const char *cells[9];
 
 	snprintf(order, sizeof(order), "%d", r->vr_order);
 	snprintf(pid, sizeof(pid), "%ld", r->vr_pid);
@@ -54,6 +66,7 @@ list_row(const struct db_vm_row *r, void *arg)
 	cells[6] = last_exit(r, last, sizeof(last));
 	cells[7] = r->vr_started > 0 ? value_fmt_duration(now_ms() -
 	    r->vr_started, up, sizeof(up)) : NULL;
+	cells[8] = driver(r);
 	return table_add(t, cells);
 }
 
@@ -73,7 +86,7 @@ static int
 list(struct cli *cli, const struct cmd *self, int argc, char **argv)
 {
 	static const char *const heads[] = { "NAME", "ORDER", "RESTART",
-	    "STATE", "PID", "RESTARTS", "LAST EXIT", "UPTIME" };
+	    "STATE", "PID", "RESTARTS", "LAST EXIT", "UPTIME", "DRIVER" };
 	struct table t;
 	int rc, first, one = 1;
 
@@ -88,7 +101,7 @@ list(struct cli *cli, const struct cmd *self, int argc, char **argv)
 		puts("]");
 		return 0;
 	}
-	if (table_init(&t, 8, heads) == -1)
+	if (table_init(&t, 9, heads) == -1)
 		return cli_err(EX_OSERR, "out of memory");
 	rc = db_list(&cli->c_db, NULL, 0, list_row, &t);
 	if (rc == DB_OK && isatty(STDOUT_FILENO))

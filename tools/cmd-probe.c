@@ -2,7 +2,9 @@
  * cmd-probe.c: vmsched probe path|tcp|cmd ARG checks one start gate the
  * way the daemon does before a start (the daemon runs this very command
  * for TCP gates and --ready-tcp, so a slow connect never blocks it). Exit
- * 0 when the gate is open, 1 when it is shut (saying why).
+ * 0 when the gate is open, 1 when it is shut (saying why). `probe pidfile
+ * PATH` (issue 12) prints the pid a detached VM's pid file holds, as the
+ * daemon reads it (as the VM's user, after its start command).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@ static int
 probe(struct cli *cli, const struct cmd *self, int argc, char **argv)
 {
 	char why[512];
+	long pid;
 	int rc, first, status;
 
 	(void)cli;
@@ -26,7 +29,11 @@ probe(struct cli *cli, const struct cmd *self, int argc, char **argv)
 		rc = probe_path(argv[first + 1], why, sizeof(why));
 	else if (strcmp(argv[first], "tcp") == 0)
 		rc = probe_tcp(argv[first + 1], PROBE_TCP_MS, why, sizeof(why));
-	else if (strcmp(argv[first], "cmd") == 0) {
+	else if (strcmp(argv[first], "pidfile") == 0) {
+		if ((rc = probe_pidfile(argv[first + 1], &pid, why,
+		    sizeof(why))) == 0)
+			printf("%ld\n", pid);
+	} else if (strcmp(argv[first], "cmd") == 0) {
 		status = system(argv[first + 1]);
 		rc = status != -1 && WIFEXITED(status) &&
 		    WEXITSTATUS(status) == 0 ? 0 : -1;
@@ -40,7 +47,8 @@ probe(struct cli *cli, const struct cmd *self, int argc, char **argv)
 }
 
 const struct cmd cmd_probe = {
-	"probe", "path|tcp|cmd ARG",
+	"probe", "path|tcp|cmd|pidfile ARG",
 	"check a start gate as the daemon does (exit 0: open)",
-	2, 2, probe, .cmd_operand = CV_WORDS, .cmd_words = "path tcp cmd",
+	2, 2, probe, .cmd_operand = CV_WORDS,
+	.cmd_words = "path tcp cmd pidfile",
 };

@@ -1,6 +1,8 @@
 /*
  * cmd-show.c: vmsched show NAME prints the whole definition and state of
- * one VM; --json the object DESIGN.md describes.
+ * one VM; --json the object DESIGN.md describes. Issue 12: which driver
+ * runs it and, for a detached VM, how it is known to live and each of its
+ * commands, as a shortcut expanded them.
  */
 #include <string.h>
 
@@ -18,6 +20,54 @@ line_ms(const char *key, int64_t ms)
 	char buf[32];
 
 	line(key, value_fmt_duration(ms, buf, sizeof(buf)));
+}
+
+/* argv as shell words into buf. */
+static const char *
+words(const struct strv *argv, char *buf, size_t len)
+{
+	size_t i;
+
+	buf[0] = '\0';
+	for (i = 0; i < argv->sv_n; i++) {
+		if (i > 0)
+			strncat(buf, " ", len - strlen(buf) - 1);
+		cli_quote(argv->sv_v[i], buf, len);
+	}
+	return buf;
+}
+
+/* Issue 12: which driver runs it, how it is known to live, its commands. */
+static void
+show_driver(const struct vm_def *vd)
+{
+	static const char *const keys[CMD_N] = {
+		[CMD_STATUS] = "status-cmd", [CMD_STOP] = "stop-cmd",
+		[CMD_KILL] = "kill-cmd", [CMD_SUSPEND] = "suspend-cmd",
+		[CMD_RESUME] = "resume-cmd",
+	};
+	char buf[8192];
+	size_t i;
+
+	line("driver", vm_driver_name(vd->vd_driver));
+	if (vd->vd_driver != DRV_DETACHED)
+		return;
+	line("liveness", vm_liveness(vd->vd_driver, vd->vd_pid_file,
+	    vd->vd_cmd[CMD_STATUS].sv_n > 0, vd->vd_status_interval_ms, buf,
+	    sizeof(buf)));
+	line("pid-file", vd->vd_pid_file);
+	for (i = 0; i < CMD_N; i++)
+		line(keys[i], vd->vd_cmd[i].sv_n > 0 ? words(&vd->vd_cmd[i],
+		    buf, sizeof(buf)) : NULL);
+	for (i = 0; i < vd->vd_status_map.sv_n; i++) {
+		buf[0] = '\0';
+		cli_quote(vd->vd_status_map.sv_v[i], buf, sizeof(buf));
+		line(i == 0 ? "status-map" : "", buf);
+	}
+	if (vd->vd_status_map.sv_n == 0 && vd->vd_cmd[CMD_STATUS].sv_n > 0)
+		line("status-map", "exit 0: running; else stopped");
+	line_ms("status-interval", vd->vd_status_interval_ms);
+	line_ms("cmd-timeout", vd->vd_cmd_timeout_ms);
 }
 
 /* What show_row needs besides the row. */
@@ -46,13 +96,7 @@ show_row(const struct db_vm_row *r, void *arg)
 	snprintf(buf, sizeof(buf), "%d total, %d in a row failed",
 	    r->vr_restarts, r->vr_failures);
 	line("restarts", buf);
-	buf[0] = '\0';
-	for (i = 0; i < vd->vd_argv.sv_n; i++) {
-		if (i > 0)
-			strncat(buf, " ", sizeof(buf) - strlen(buf) - 1);
-		cli_quote(vd->vd_argv.sv_v[i], buf, sizeof(buf));
-	}
-	line("command", buf);
+	line("command", words(&vd->vd_argv, buf, sizeof(buf)));
 	line("cwd", vd->vd_cwd);
 	line("user", vd->vd_user);
 	for (i = 0; i < vd->vd_env.sv_n; i++) {
@@ -102,6 +146,7 @@ show_row(const struct db_vm_row *r, void *arg)
 	line("max-failures", vd->vd_max_failures ? tmp : "none (never give up)");
 	line("log-file", vm_def_log_path(vd, s->s_dbpath, buf, sizeof(buf)) ==
 	    0 ? buf : NULL);
+	show_driver(vd);
 	return 0;
 }
 

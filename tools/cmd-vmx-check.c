@@ -250,6 +250,44 @@ report(const char *name, const struct vmx *vx, int fixed)
 	return n;
 }
 
+size_t
+vmx_warnings(const char *what, const char *file, int stop, int suspend)
+{
+	struct vmx vx;
+	struct stat st;
+	char *buf = NULL, why[512], shown[2048], name[PATH_MAX * 2];
+	size_t len = 0, i, n = 0;
+	const struct vmx_finding *f;
+
+	memset(&vx, 0, sizeof(vx));
+	text_shown(file, name, sizeof(name));
+	if (read_file(file, &buf, &len, &st) != 0) {
+		cli_err(0, "%s: %s: not checked (a warning: the VM cannot "
+		    "start without it)", what, name);
+		return 1;
+	}
+	if (vmx_parse(&vx, buf, len) == 0 && vmx_check(&vx, stop,
+	    suspend) == 0) {
+		for (i = 0; i < vx.vx_nfind; i++) {
+			f = &vx.vx_find[i];
+			vmx_describe(&vx, f, 0, why, sizeof(why));
+			text_shown(why, shown, sizeof(shown));
+			if (f->vf_line > 0)
+				cli_err(0, "%s: %s:%zu: %s (a warning; vmsched "
+				    "vmx-check --fix repairs what it can)", what,
+				    name, f->vf_line, shown);
+			else
+				cli_err(0, "%s: %s: %s (a warning; vmsched "
+				    "vmx-check --fix repairs what it can)", what,
+				    name, shown);
+			n++;
+		}
+	}
+	vmx_free(&vx);
+	free(buf);
+	return n;
+}
+
 static int
 vmx_check_cmd(struct cli *cli, const struct cmd *self, int argc, char **argv)
 {

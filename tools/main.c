@@ -30,7 +30,7 @@ const struct cmd *const cmd_table[] = {
 	&cmd_add, &cmd_set, &cmd_remove, &cmd_list, &cmd_show, &cmd_log, &cmd_plan,
 	&cmd_enable, &cmd_disable, &cmd_start, &cmd_stop, &cmd_suspend,
 	&cmd_restart, &cmd_reset, &cmd_status, &cmd_metrics, &cmd_daemon,
-	&cmd_probe, &cmd_vmx_check,
+	&cmd_probe, &cmd_qmp, &cmd_vmx_check,
 	&cmd_import_launchd, &cmd_export_launchd, &cmd_export_systemd, &cmd_webhook,
 	&cmd_events, &cmd_db, &cmd_completion, &cmd_complete, &cmd_help, NULL,
 };

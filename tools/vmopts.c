@@ -9,6 +9,8 @@
  */
 #include <errno.h>
 #include <pwd.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,7 +21,11 @@ enum {
 	O_WAIT_TCP, O_WAIT_TIMEOUT, O_UP_DELAY, O_READY_TCP, O_USER, O_CWD,
 	O_ENV, O_STOP_SIGNAL, O_SUSPEND_SIGNAL, O_STOP_TIMEOUT,
 	O_BACKOFF_INITIAL, O_BACKOFF_FACTOR, O_BACKOFF_MAX, O_BACKOFF_RESET,
-	O_MAX_FAILURES, O_DISABLED, O_ENABLED, O_LOG_FILE, O_END
+	O_MAX_FAILURES, O_DISABLED, O_ENABLED, O_LOG_FILE,
+	/* issue 12 */
+	O_DRIVER, O_PID_FILE, O_STATUS_CMD, O_STATUS_INTERVAL, O_STATUS_MAP,
+	O_STOP_CMD, O_KILL_CMD, O_SUSPEND_CMD, O_RESUME_CMD, O_CMD_TIMEOUT,
+	O_END
 };
 
 /* What add and set take; cmd-add.c and cmd-set.c point their entry here. */
@@ -51,8 +57,64 @@ const struct cli_opt vmopts_opts[] = {
 	{ "disabled", O_DISABLED, CV_NONE, NULL, NULL, NULL, 0 },
 	{ "enabled", O_ENABLED, CV_NONE, NULL, NULL, NULL, 0 },
 	{ "log-file", O_LOG_FILE, CV_FILE, "PATH", NULL, NULL, 0 },
+	/* issue 12: the detached driver */
+	{ "driver", O_DRIVER, CV_WORDS, "DRIVER", "exec detached", NULL, 0 },
+	{ "pid-file", O_PID_FILE, CV_FILE, "PATH", NULL, NULL, 0 },
+	{ "status-cmd", O_STATUS_CMD, CV_TEXT, "JSON", NULL, NULL, 0 },
+	{ "status-interval", O_STATUS_INTERVAL, CV_TEXT, "DURATION", NULL,
+	    NULL, 0 },
+	{ "status-map", O_STATUS_MAP, CV_TEXT, "STATE=PATTERN", NULL, NULL,
+	    0 },
+	{ "stop-cmd", O_STOP_CMD, CV_TEXT, "JSON", NULL, NULL, 0 },
+	{ "kill-cmd", O_KILL_CMD, CV_TEXT, "JSON", NULL, NULL, 0 },
+	{ "suspend-cmd", O_SUSPEND_CMD, CV_TEXT, "JSON", NULL, NULL, 0 },
+	{ "resume-cmd", O_RESUME_CMD, CV_TEXT, "JSON", NULL, NULL, 0 },
+	{ "cmd-timeout", O_CMD_TIMEOUT, CV_TEXT, "DURATION", NULL, NULL, 0 },
 	{ NULL, 0, CV_NONE, NULL, NULL, NULL, 0 },
 };
+
+/*
+ * Issue 12: the detached driver's options, one row each: what its value
+ * is and what it sets. vmopts_take and vmopts_apply read this table.
+ */
+enum vf_kind {
+	VF_DRIVER,	/* exec or detached */
+	VF_CMD,		/* a JSON array of strings; empty: none */
+	VF_PATH,	/* an absolute path; empty: none */
+	VF_INTERVAL,	/* a duration of 100ms or more */
+	VF_RULE,	/* a status map rule; repeatable; empty: none */
+};
+static const struct vmfield {
+	int		 vf_opt;
+	enum vf_kind	 vf_kind;
+	enum vm_cmd	 vf_cmd;	/* VF_CMD: which */
+	size_t		 vf_off;	/* VF_PATH, VF_INTERVAL: the field */
+} vmfields[] = {
+	{ O_DRIVER, VF_DRIVER, 0, 0 },
+	{ O_PID_FILE, VF_PATH, 0, offsetof(struct vm_def, vd_pid_file) },
+	{ O_STATUS_CMD, VF_CMD, CMD_STATUS, 0 },
+	{ O_STATUS_INTERVAL, VF_INTERVAL, 0,
+	    offsetof(struct vm_def, vd_status_interval_ms) },
+	{ O_STATUS_MAP, VF_RULE, 0, 0 },
+	{ O_STOP_CMD, VF_CMD, CMD_STOP, 0 },
+	{ O_KILL_CMD, VF_CMD, CMD_KILL, 0 },
+	{ O_SUSPEND_CMD, VF_CMD, CMD_SUSPEND, 0 },
+	{ O_RESUME_CMD, VF_CMD, CMD_RESUME, 0 },
+	{ O_CMD_TIMEOUT, VF_INTERVAL, 0,
+	    offsetof(struct vm_def, vd_cmd_timeout_ms) },
+};
+#define NFIELDS	(sizeof(vmfields) / sizeof(vmfields[0]))
+
+static const struct vmfield *
+field(int opt)
+{
+	size_t i;
+
+	for (i = 0; i < NFIELDS; i++)
+		if (vmfields[i].vf_opt == opt)
+			return &vmfields[i];
+	return NULL;
+}
 
 /* One validated option. */
 struct vmopt {
@@ -63,6 +125,8 @@ struct vmopt {
 	double		 o_dbl;		/* parsed factor */
 	unsigned char	 o_codes[32];	/* parsed exit codes, a bit each */
 	enum restart_policy o_policy;
+	struct strv	 o_argv;	/* parsed JSON command (issue 12) */
+	enum vm_driver	 o_driver;
 };
 
 struct vmopts {
@@ -81,8 +145,12 @@ vmopts_new(void)
 void
 vmopts_free(struct vmopts *vo)
 {
+	size_t i;
+
 	if (vo == NULL)
 		return;
+	for (i = 0; i < vo->vo_n; i++)
+		strv_clear(&vo->vo_v[i].o_argv);
 	free(vo->vo_v);
 	free(vo);
 }
@@ -104,17 +172,65 @@ bad(int opt, const char *arg, const char *why)
 	return cli_err(EX_USAGE, "--%s %s: %s", optname(opt), arg, why);
 }
 
+/* Take one of the detached driver's options (issue 12): 0 or -1, why. */
+static int
+take_field(const struct vmfield *f, const char *arg, struct vmopt *o,
+    const char **why)
+{
+	static char msg[256];
+
+	switch (f->vf_kind) {
+	case VF_DRIVER:
+		if (vm_driver_parse(arg, &o->o_driver) == -1) {
+			*why = "not exec or detached";
+			return -1;
+		}
+		return 0;
+	case VF_CMD:
+		if (arg[0] == '\0')
+			return 0;
+		if (db_json_argv(arg, &o->o_argv, msg, sizeof(msg)) == -1) {
+			*why = msg;
+			return -1;
+		}
+		return 0;
+	case VF_PATH:
+		if (arg[0] != '\0' && arg[0] != '/') {
+			*why = "must be an absolute path";
+			return -1;
+		}
+		return 0;
+	case VF_INTERVAL:
+		if (value_duration(arg, &o->o_ms, why) == -1)
+			return -1;
+		if (o->o_ms < 100) {
+			*why = "must be at least 100ms";
+			return -1;
+		}
+		return 0;
+	case VF_RULE:
+		return arg[0] == '\0' ? 0 : status_rule_check(arg, why);
+	}
+	return 0;
+}
+
 int
 vmopts_take(int opt, const char *arg, void *p)
 {
 	struct vmopts *vo = p;
 	struct vmopt o, *v;
+	const struct vmfield *f;
 	const char *why = NULL;
 	int sig, rc = 0;
 
 	memset(&o, 0, sizeof(o));
 	o.o_opt = opt;
 	o.o_arg = arg;
+	if ((f = field(opt)) != NULL) {
+		if (take_field(f, arg, &o, &why) == -1)
+			return bad(opt, arg, why);
+		goto keep;
+	}
 	switch (opt) {
 	case O_ORDER:
 		rc = value_int(arg, -1000000, 1000000, &o.o_num, &why);
@@ -184,9 +300,12 @@ vmopts_take(int opt, const char *arg, void *p)
 	}
 	if (rc == -1)
 		return bad(opt, arg, why);
-	if ((v = realloc(vo->vo_v, (vo->vo_n + 1) * sizeof(*v))) == NULL)
+keep:
+	if ((v = realloc(vo->vo_v, (vo->vo_n + 1) * sizeof(*v))) == NULL) {
+		strv_clear(&o.o_argv);
 		return cli_err(EX_OSERR, "--%s: %s", optname(opt),
 		    strerror(errno));
+	}
 	vo->vo_v = v;
 	v[vo->vo_n++] = o;
 	return 0;
@@ -215,13 +334,42 @@ setstr(char **dst, const char *s)
 	return 0;
 }
 
+/* Apply one of the detached driver's options; 0, or -1 on ENOMEM. */
+static int
+apply_field(const struct vmfield *f, const struct vmopt *o, int first,
+    struct vm_def *vd)
+{
+	char *base = (char *)vd;
+
+	switch (f->vf_kind) {
+	case VF_DRIVER:
+		vd->vd_driver = o->o_driver;
+		return 0;
+	case VF_CMD:
+		return strv_copy(&vd->vd_cmd[f->vf_cmd], &o->o_argv);
+	case VF_PATH:
+		return setstr((char **)(void *)(base + f->vf_off), o->o_arg);
+	case VF_INTERVAL:
+		*(int64_t *)(void *)(base + f->vf_off) = o->o_ms;
+		return 0;
+	case VF_RULE:
+		if (first)
+			strv_clear(&vd->vd_status_map);
+		return o->o_arg[0] == '\0' ? 0 :
+		    strv_push(&vd->vd_status_map, o->o_arg);
+	}
+	return 0;
+}
+
 int
 vmopts_apply(struct vm_def *vd, void *p, char *err, size_t errlen)
 {
 	struct vmopts *vo = p;
 	struct vmopt *o;
-	unsigned seen = 0;	/* repeatable lists already replaced */
-	unsigned bit;
+	const struct vmfield *f;
+	const char *why;
+	uint64_t seen = 0;	/* repeatable lists already replaced */
+	uint64_t bit;
 	ssize_t k;
 	size_t i;
 	int rc = 0;
@@ -234,7 +382,12 @@ vmopts_apply(struct vm_def *vd, void *p, char *err, size_t errlen)
 	for (i = 0; i < vo->vo_n && rc == 0; i++) {
 		o = &vo->vo_v[i];
 		/* The first use of a list option starts that list afresh. */
-		bit = 1u << (o->o_opt - O_ORDER);
+		bit = (uint64_t)1 << (o->o_opt - O_ORDER);
+		if ((f = field(o->o_opt)) != NULL) {
+			rc = apply_field(f, o, !(seen & bit), vd);
+			seen |= bit;
+			continue;
+		}
 		if (!(seen & bit)) {
 			seen |= bit;
 			switch (o->o_opt) {
@@ -345,6 +498,10 @@ vmopts_apply(struct vm_def *vd, void *p, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", strerror(ENOMEM));
 		return DB_ERR;
 	}
+	if (vm_def_check(vd, &why) == -1) {
+		snprintf(err, errlen, "%s", why);
+		return DB_REFUSED;
+	}
 	if (vd->vd_backoff_initial_ms > vd->vd_backoff_max_ms) {
 		snprintf(err, errlen, "--backoff-initial %lldms is more than "
 		    "--backoff-max %lldms",
@@ -353,4 +510,16 @@ vmopts_apply(struct vm_def *vd, void *p, char *err, size_t errlen)
 		return DB_REFUSED;
 	}
 	return DB_OK;
+}
+
+const char *
+vmopts_last(const struct vmopts *vo, const char *name)
+{
+	const char *last = NULL;
+	size_t i;
+
+	for (i = 0; i < vo->vo_n; i++)
+		if (strcmp(optname(vo->vo_v[i].o_opt), name) == 0)
+			last = vo->vo_v[i].o_arg;
+	return last;
 }
