@@ -591,6 +591,21 @@ orphan(pid_t pid, int64_t start, uid_t uid, const char *name, void *arg)
 	return 0;
 }
 
+/*
+ * A VM the last daemon was starting when it died (recorded starting, no
+ * run): its driver looks whether it runs and takes it over if it does, so
+ * a stop asked meanwhile still stops it and no second copy starts.
+ */
+static void
+takeover(struct sched *s, struct vm *v)
+{
+	if (v->v_run_id != 0 || v->v_was != VM_STARTING || v->v_fsm.f_live)
+		return;
+	if (load_def(s, v) == -1 || v->v_drv->drv_takeover == NULL)
+		return;
+	v->v_drv->drv_takeover(s, v);
+}
+
 static void
 orphans_adopt(struct sched *s)
 {
@@ -948,8 +963,10 @@ start_up(struct sched *s, const struct sched_opts *opts, int fds[2])
 		return SCHED_ERR;
 	}
 	s->s_now = mono_ms();
-	for (i = 0; i < s->s_nvms; i++)
+	for (i = 0; i < s->s_nvms; i++) {
 		adopt(s, s->s_vms[i]);
+		takeover(s, s->s_vms[i]);
+	}
 	if (crashed)
 		orphans_adopt(s);
 	boot_plan(s);

@@ -50,6 +50,7 @@ enum det_kind {
 	DK_SUSPEND,
 	DK_KILL,
 	DK_POLL,		/* the status, to see whether it lives */
+	DK_TAKEOVER,		/* start-up: the status, whether it runs */
 };
 
 static const char *const kind_names[] = {
@@ -57,6 +58,7 @@ static const char *const kind_names[] = {
 	[DK_RESUME] = "resume command", [DK_PIDFILE] = "pid file reader",
 	[DK_STOP] = "stop command", [DK_SUSPEND] = "suspend command",
 	[DK_KILL] = "kill command", [DK_POLL] = "status command",
+	[DK_TAKEOVER] = "status command",
 };
 
 static int
@@ -185,8 +187,12 @@ read_pid_file(struct sched *s, struct vm *v)
 	argv[3] = v->v_def.vd_pid_file;
 	argv[4] = NULL;
 	v->v_det.d_pid_tries++;
-	if (run(s, v, JS_CTL, DK_PIDFILE, argv, 1, why, sizeof(why)) == -1)
-		feed_failed(s, v, why);
+	if (run(s, v, JS_CTL, DK_PIDFILE, argv, 1, why, sizeof(why)) == -1) {
+		if (v->v_det.d_takeover)
+			v->v_det.d_takeover = 0;
+		else
+			feed_failed(s, v, why);
+	}
 }
 
 /* Started (the command said so, or it already ran): its pid, if any. */
@@ -271,6 +277,35 @@ take_pid(struct vm *v, const struct cmdjob *j, char *why, size_t len)
 		return -1;
 	}
 	return 0;
+}
+
+/* It runs, started by a daemon that died before it said so: adopt it. */
+static void
+feed_takeover(struct sched *s, struct vm *v)
+{
+	struct fsm_event ev;
+
+	v->v_det.d_takeover = 0;
+	/* Nothing else took it meanwhile (a start that found it running). */
+	if (v->v_fsm.f_live || v->v_fsm.f_state == VM_STARTING)
+		return;
+	if (live_pid(v))
+		log_info("%s: runs (pid %ld), started by the last daemon, "
+		    "which died before it said so: taken over", v->v_name,
+		    (long)v->v_proc.p_pid);
+	else
+		log_info("%s: runs, started by the last daemon, which died "
+		    "before it said so: taken over", v->v_name);
+	v->v_run_id = 0;
+	v->v_run_ref = -1;
+	v->v_run_wall = now_ms();
+	memset(&ev, 0, sizeof(ev));
+	ev.fe_ev = EV_ADOPT;
+	ev.fe_ok = 1;
+	ev.fe_unrecorded = 1;
+	ev.fe_was = v->v_def.vd_up_delay_ms == 0 &&
+	    v->v_def.vd_ready_tcp == NULL ? VM_UP : VM_RUNNING;
+	vm_feed(s, v, &ev);
 }
 
 /* The status, now, to see whether it lives (or, d_gone, why it ended). */
@@ -396,7 +431,27 @@ det_done(struct sched *s, struct vm *v, int slot, const struct cmdjob *j)
 			feed_failed(s, v, job_outcome(j,
 			    kind_names[j->j_kind], why, sizeof(why)));
 		return;
+	case DK_TAKEOVER:
+		/* A start found it first (its own status check). */
+		if (!v->v_det.d_takeover)
+			return;
+		if (status_of(v, j, why, sizeof(why)) != VS_RUNNING) {
+			v->v_det.d_takeover = 0;
+			return;
+		}
+		if (v->v_def.vd_pid_file != NULL)
+			read_pid_file(s, v);
+		else
+			feed_takeover(s, v);
+		return;
 	case DK_PIDFILE:
+		if (v->v_det.d_takeover) {
+			if (take_pid(v, j, why, sizeof(why)) == 0)
+				feed_takeover(s, v);
+			else
+				v->v_det.d_takeover = 0;
+			return;
+		}
 		if (take_pid(v, j, why, sizeof(why)) == 0) {
 			feed_started(s, v);
 			return;
@@ -572,6 +627,23 @@ det_release(struct sched *s, struct vm *v)
 	v->v_det.d_unknown = 0;
 }
 
+static void
+det_takeover(struct sched *s, struct vm *v)
+{
+	char why[512];
+
+	memset(&v->v_det, 0, sizeof(v->v_det));
+	v->v_det.d_takeover = 1;
+	if (has(v, CMD_STATUS)) {
+		if (run(s, v, JS_STATUS, DK_TAKEOVER, argv_of(v, CMD_STATUS), 1,
+		    why, sizeof(why)) == -1) {
+			log_warnx("%s: status command: %s", v->v_name, why);
+			v->v_det.d_takeover = 0;
+		}
+	} else if (v->v_def.vd_pid_file != NULL)
+		read_pid_file(s, v);
+}
+
 static int64_t
 det_next(const struct vm *v)
 {
@@ -620,6 +692,7 @@ const struct driver driver_detached = {
 	.drv_reaped = det_reaped,
 	.drv_release = det_release,
 	.drv_done = det_done,
+	.drv_takeover = det_takeover,
 	.drv_next = det_next,
 	.drv_tick = det_tick,
 };

@@ -912,6 +912,7 @@ const struct driver driver_exec = {
 	.drv_reaped = exec_reaped,
 	.drv_release = exec_release,
 	.drv_done = NULL,
+	.drv_takeover = NULL,
 	.drv_next = exec_next,
 	.drv_tick = exec_tick,
 };

@@ -326,6 +326,13 @@ struct driver {
 	/* A helper job of v's ended (job.c calls it): act on its answer. */
 	void		(*drv_done)(struct sched *s, struct vm *v, int slot,
 			    const struct cmdjob *j);
+	/*
+	 * At start-up, for a VM recorded starting without a run (the last
+	 * daemon died while its driver was starting it): look whether it
+	 * runs, and if so feed EV_ADOPT (unrecorded). NULL: the driver has
+	 * nothing to look with (exec: proc_scan finds its VMs).
+	 */
+	void		(*drv_takeover)(struct sched *s, struct vm *v);
 	/* The driver's own next deadline for v (monotonic ms; 0: none),
 	 * and what is due then. */
 	int64_t		(*drv_next)(const struct vm *v);
@@ -425,6 +432,7 @@ struct det {
 	int64_t	 d_kill_at;	/* SIGKILL its pid then; 0 */
 	int	 d_gone;	/* its pid ended: the status says why */
 	int	 d_unknown;	/* status answers no rule took, in a row */
+	int	 d_takeover;	/* start-up: looking whether it runs */
 	char	 d_detail[320];	/* how it started, for its run */
 	char	 d_why[320];	/* what ended it, for its run */
 };

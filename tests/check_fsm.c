@@ -8,6 +8,13 @@
  * sequences (requests, exits, timers, gates, store errors, daemon
  * restarts) and checks the invariants after every step. FSM_SEED=N
  * replays one seed; the seed of a failure is printed.
+ *
+ * Issue 12: some VMs of the fleet are detached. Their driver answers a
+ * start later (a start command that runs, then succeeds or fails); their
+ * end comes with what a status said (stopped, crashed, suspended, or
+ * nothing known); a daemon that dies while one starts leaves it running
+ * unrecorded, and the next daemon takes it over (the status says it runs)
+ * instead of starting a second copy.
  */
 #include <check.h>
 #include <signal.h>
@@ -41,6 +48,11 @@ struct fvm {
 	int		 v_run_open;	/* a run row is open */
 	int		 v_spawns;
 	int		 v_probe;	/* a ready check waits for its answer */
+	/* issue 12: a detached VM */
+	int		 v_detached;
+	int		 v_start_pending; /* its start command runs */
+	int64_t		 v_start_at;	/* ... and answers then */
+	int		 v_start_fails;	/* ... that it failed */
 	/* the store: what the last records said */
 	enum vm_state	 v_st_state;
 	int		 v_st_owed;
@@ -182,6 +194,21 @@ store(struct fleet *fl, int i, const struct fsm_out *out)
 	v->v_st_owed = v->v_f.f_kick;
 }
 
+/* A fake process starts for v (a spawn, or a detached start's end). */
+static void
+proc_start(struct fleet *fl, struct fvm *v)
+{
+	memset(&v->v_proc, 0, sizeof(v->v_proc));
+	v->v_proc.fp_alive = 1;
+	v->v_proc.fp_deaf = rnd(fl, 6) == 0;
+	if (rnd(fl, 3) == 0) {
+		v->v_proc.fp_exit_at = fl->fl_now + 1 + rnd(fl, 3000);
+		v->v_proc.fp_exit_code = rnd(fl, 3);
+		v->v_proc.fp_exit_sig = rnd(fl, 4) == 0 ? SIGSEGV : 0;
+	}
+	v->v_spawns++;
+}
+
 /* The fake driver and checks. */
 static void
 act(struct fleet *fl, int i, enum fsm_act a, struct fsm_event *ev,
@@ -216,21 +243,29 @@ act(struct fleet *fl, int i, enum fsm_act a, struct fsm_event *ev,
 		break;
 	case A_SPAWN:
 		note(v, "spawn");
+		if (v->v_detached) {
+			/* The start command runs; its answer comes later. A
+			 * VM that already runs is taken over (its status). */
+			if (v->v_start_pending)
+				violation(fl, i, "a second start while one is "
+				    "under way");
+			if (v->v_f.f_want != WANT_UP)
+				violation(fl, i, "spawned while not wanted up");
+			if (!fl->fl_daemon || fl->fl_shutdown)
+				violation(fl, i, "spawned during shutdown");
+			v->v_start_pending = 1;
+			v->v_start_at = fl->fl_now + 1 + rnd(fl, 800);
+			v->v_start_fails = !v->v_proc.fp_alive &&
+			    rnd(fl, 5) == 0;
+			break;
+		}
 		if (v->v_proc.fp_alive)
 			violation(fl, i, "spawned while its process lives");
 		if (v->v_f.f_want != WANT_UP)
 			violation(fl, i, "spawned while not wanted up");
 		if (!fl->fl_daemon || fl->fl_shutdown)
 			violation(fl, i, "spawned during shutdown");
-		memset(&v->v_proc, 0, sizeof(v->v_proc));
-		v->v_proc.fp_alive = 1;
-		v->v_proc.fp_deaf = rnd(fl, 6) == 0;
-		if (rnd(fl, 3) == 0) {
-			v->v_proc.fp_exit_at = fl->fl_now + 1 + rnd(fl, 3000);
-			v->v_proc.fp_exit_code = rnd(fl, 3);
-			v->v_proc.fp_exit_sig = rnd(fl, 4) == 0 ? SIGSEGV : 0;
-		}
-		v->v_spawns++;
+		proc_start(fl, v);
 		ev->fe_ev = EV_STARTED;
 		*answer = 1;
 		break;
@@ -405,6 +440,20 @@ reap(struct fleet *fl)
 		ev.fe_code = v->v_proc.fp_exit_sig ? -1 :
 		    v->v_proc.fp_exit_code;
 		ev.fe_signal = v->v_proc.fp_exit_sig;
+		if (v->v_detached) {
+			/* Not our child: what its status says, if anything. */
+			ev.fe_code = -1;
+			ev.fe_signal = 0;
+			ev.fe_why = "status said something";
+			if (v->v_f.f_ask == ASK_SUSPEND)
+				ev.fe_status = VS_SUSPENDED;
+			else
+				ev.fe_status = (enum vstatus)rnd(fl, 5);
+			ev.fe_unknown = ev.fe_status == VS_UNKNOWN ||
+			    ev.fe_status == VS_RUNNING;
+			if (ev.fe_status == VS_RUNNING)
+				ev.fe_status = VS_UNKNOWN;
+		}
 		if (!v->v_f.f_live)
 			violation(fl, i, "a process ended that it did not know");
 		note(v, "exit");
@@ -429,8 +478,41 @@ next_time(struct fleet *fl)
 		if (v->v_proc.fp_alive && (at = v->v_proc.fp_exit_at) > 0 &&
 		    (next == 0 || at < next))
 			next = at;
+		if (fl->fl_daemon && v->v_start_pending &&
+		    (at = v->v_start_at) > 0 && (next == 0 || at < next))
+			next = at;
 	}
 	return next;
+}
+
+/* Detached starts whose command has answered: started, or failed. */
+static void
+answer_starts(struct fleet *fl)
+{
+	struct fsm_event ev;
+	int i;
+
+	for (i = 0; fl->fl_daemon && i < fl->fl_n; i++) {
+		struct fvm *v = &fl->fl_vm[i];
+		if (!v->v_start_pending || v->v_start_at > fl->fl_now)
+			continue;
+		v->v_start_pending = 0;
+		memset(&ev, 0, sizeof(ev));
+		if (v->v_start_fails) {
+			ev.fe_ev = EV_START_FAILED;
+			ev.fe_why = "start command exited 1: no such VM";
+			note(v, "start-failed");
+		} else {
+			if (!v->v_proc.fp_alive)
+				proc_start(fl, v);
+			else
+				note(v, "taken-over");
+			ev.fe_ev = EV_STARTED;
+			note(v, "started");
+		}
+		feed(fl, i, &ev);
+	}
+	settle(fl);
 }
 
 /* Move the clock to the next deadline and fire what is due. */
@@ -446,6 +528,7 @@ advance(struct fleet *fl)
 	if (next > fl->fl_now)
 		fl->fl_now = next;
 	reap(fl);
+	answer_starts(fl);
 	for (i = 0; fl->fl_daemon && i < fl->fl_n; i++)
 		for (t = 0; t < T_NTIMERS; t++)
 			if (fl->fl_vm[i].v_f.f_timer[t] > 0 &&
@@ -462,8 +545,19 @@ advance(struct fleet *fl)
 static void
 crash(struct fleet *fl)
 {
+	int i;
+
 	fl->fl_daemon = 0;
 	fl->fl_shutdown = 0;
+	/* A detached start under way goes on without the daemon. */
+	for (i = 0; i < fl->fl_n; i++) {
+		struct fvm *v = &fl->fl_vm[i];
+		if (!v->v_start_pending)
+			continue;
+		v->v_start_pending = 0;
+		if (!v->v_start_fails && !v->v_proc.fp_alive)
+			proc_start(fl, v);
+	}
 }
 
 /* A new daemon starts from the store: adopt, then boot. */
@@ -484,6 +578,18 @@ restart_daemon(struct fleet *fl)
 		fsm_init(&v->v_f, v->v_st_state, w, enabled, v->v_st_failures,
 		    v->v_st_restarts);
 		v->v_f.f_kick = v->v_st_owed && w == WANT_UP;
+		if (!v->v_run_open && v->v_detached &&
+		    v->v_st_state == VM_STARTING && v->v_proc.fp_alive) {
+			/* Its status says it runs: taken over (drv_takeover). */
+			memset(&ev, 0, sizeof(ev));
+			ev.fe_ev = EV_ADOPT;
+			ev.fe_was = VM_UP;
+			ev.fe_ok = 1;
+			ev.fe_unrecorded = 1;
+			note(v, "takeover");
+			feed(fl, i, &ev);
+			continue;
+		}
 		if (!v->v_run_open)
 			continue;
 		memset(&ev, 0, sizeof(ev));
@@ -524,8 +630,13 @@ check_always(struct fleet *fl)
 		if (v->v_f.f_live != v->v_run_open)
 			violation(fl, i, "a process without an open run, or "
 			    "the reverse");
-		if (v->v_proc.fp_alive && !v->v_f.f_live)
+		/* (A detached start's answer, or the status a start asks
+		 * first, is about to say it runs.) */
+		if (v->v_proc.fp_alive && !v->v_f.f_live &&
+		    !(v->v_detached && v->v_f.f_state == VM_STARTING))
 			violation(fl, i, "a live process nobody watches");
+		if (v->v_start_pending && v->v_f.f_state != VM_STARTING)
+			violation(fl, i, "a start under way the machine forgot");
 		if ((v->v_f.f_want != WANT_UP || fl->fl_shutdown) &&
 		    v->v_f.f_kick)
 			violation(fl, i, "a start owed while not wanted up");
@@ -784,6 +895,191 @@ START_TEST(case9_adopted_stop_kills_at_its_timeout_not_at_a_poll)
 }
 END_TEST
 
+/* --- issue 12: detached VMs --------------------------------------- */
+
+/* Run the clock until vm0's start command has answered: it started. */
+static void
+until_started(struct fleet *f)
+{
+	f->fl_vm[0].v_start_fails = 0;
+	while (f->fl_vm[0].v_start_pending && advance(f))
+		;
+}
+
+START_TEST(detached_start_is_answered_later)
+{
+	fleet_init(&fl, 1, 21);
+	fl.fl_vm[0].v_detached = 1;
+	boot(&fl);
+	ck_assert_int_eq(fl.fl_vm[0].v_f.f_state, VM_STARTING);
+	ck_assert(fl.fl_vm[0].v_start_pending);
+	until_started(&fl);
+	calm(&fl);
+	ck_assert_int_eq(fl.fl_vm[0].v_f.f_state, VM_UP);
+	ck_assert_int_eq(fl.fl_vm[0].v_spawns, 1);
+	ck_assert_int_eq(fl.fl_violations, 0);
+	fleet_free(&fl);
+}
+END_TEST
+
+START_TEST(detached_restart_while_starting_restarts_once_started)
+{
+	fleet_init(&fl, 1, 22);
+	fl.fl_vm[0].v_detached = 1;
+	boot(&fl);
+	ck_assert_int_eq(fl.fl_vm[0].v_f.f_state, VM_STARTING);
+	request(&fl, 0, "restart");
+	ck_assert_int_eq(fl.fl_vm[0].v_f.f_state, VM_STARTING);
+	until_started(&fl);
+	calm(&fl);
+	/* What started is not what the restart asked for: it stops ... */
+	ck_assert_int_eq(fl.fl_vm[0].v_f.f_state, VM_STOPPING);
+	fl.fl_vm[0].v_proc.fp_exit_at = fl.fl_now + 10;
+	advance(&fl);
+	/* ... and starts again. */
+	ck_assert_int_eq(fl.fl_vm[0].v_f.f_state, VM_STARTING);
+	until_started(&fl);
+	calm(&fl);
+	ck_assert_int_eq(fl.fl_vm[0].v_f.f_state, VM_UP);
+	ck_assert_int_eq(fl.fl_vm[0].v_spawns, 2);
+	ck_assert_int_eq(fl.fl_violations, 0);
+	fleet_free(&fl);
+}
+END_TEST
+
+START_TEST(detached_stop_while_starting_stops_once_started)
+{
+	fleet_init(&fl, 1, 23);
+	fl.fl_vm[0].v_detached = 1;
+	boot(&fl);
+	request(&fl, 0, "stop");
+	ck_assert_int_eq(fl.fl_vm[0].v_f.f_state, VM_STARTING);
+	until_started(&fl);
+	calm(&fl);
+	ck_assert_int_eq(fl.fl_vm[0].v_f.f_state, VM_STOPPING);
+	while (advance(&fl))
+		;
+	ck_assert_int_eq(fl.fl_vm[0].v_f.f_state, VM_STOPPED);
+	ck_assert_int_eq(fl.fl_vm[0].v_spawns, 1);
+	ck_assert_int_eq(fl.fl_violations, 0);
+	fleet_free(&fl);
+}
+END_TEST
+
+START_TEST(detached_start_under_way_survives_a_daemon_crash)
+{
+	fleet_init(&fl, 1, 24);
+	fl.fl_vm[0].v_detached = 1;
+	boot(&fl);
+	ck_assert(fl.fl_vm[0].v_start_pending);
+	fl.fl_vm[0].v_start_fails = 0;
+	crash(&fl);
+	ck_assert(fl.fl_vm[0].v_proc.fp_alive);	/* it started anyway */
+	calm(&fl);
+	fl.fl_vm[0].v_f.f_want = WANT_DOWN;	/* `stop` meanwhile */
+	restart_daemon(&fl);
+	while (advance(&fl))
+		;
+	/* Taken over and stopped: never a second copy. */
+	ck_assert(!fl.fl_vm[0].v_proc.fp_alive);
+	ck_assert_int_eq(fl.fl_vm[0].v_f.f_state, VM_STOPPED);
+	ck_assert_int_eq(fl.fl_vm[0].v_spawns, 1);
+	ck_assert_int_eq(fl.fl_violations, 0);
+	fleet_free(&fl);
+}
+END_TEST
+
+/* One detached VM's state machine, fed by hand. */
+static enum vm_state
+ended_by_status(enum restart_policy rp, enum vstatus st, int asked,
+    struct fsm_record *last)
+{
+	struct fsm_event ev;
+	struct fsm_facts fx;
+	struct fsm_out out;
+	struct fsm f;
+	struct vm_def vd;
+
+	vm_def_init(&vd);
+	vd.vd_restart = rp;
+	fsm_init(&f, VM_STOPPED, WANT_UP, 1, 0, 0);
+	memset(&fx, 0, sizeof(fx));
+	fx.fx_def = &vd;
+	fx.fx_turn = fx.fx_slot = fx.fx_deps = 1;
+	fx.fx_now = 1000;
+	memset(&ev, 0, sizeof(ev));
+	ev.fe_ev = EV_BOOT;
+	fsm_step(&f, &ev, &fx, &out);		/* waiting: load */
+	ev.fe_ev = EV_LOADED;
+	ev.fe_ok = 1;
+	fsm_step(&f, &ev, &fx, &out);		/* starting: spawn */
+	ck_assert_int_eq(f.f_state, VM_STARTING);
+	memset(&ev, 0, sizeof(ev));
+	ev.fe_ev = EV_STARTED;
+	ev.fe_why = "already running: taken over";
+	fsm_step(&f, &ev, &fx, &out);
+	ck_assert_int_eq(out.o_rec[0].r_run, FSM_RUN_OPEN);
+	ck_assert_str_eq(out.o_rec[0].r_detail, "already running: taken over");
+	fx.fx_now = 5000;
+	if (asked) {
+		memset(&ev, 0, sizeof(ev));
+		ev.fe_ev = EV_REQUEST;
+		ev.fe_want = WANT_SUSPENDED;
+		ev.fe_enabled = 1;
+		fsm_step(&f, &ev, &fx, &out);
+		ck_assert_int_eq(f.f_state, VM_SUSPENDING);
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.fe_ev = EV_EXITED;
+	ev.fe_code = -1;
+	ev.fe_status = st;
+	ev.fe_unknown = st == VS_UNKNOWN;
+	ev.fe_why = "status said \"shut off (x)\"";
+	fsm_step(&f, &ev, &fx, &out);
+	ck_assert_int_ge(out.o_nrec, 1);
+	*last = out.o_rec[0];
+	ck_assert_int_eq(last->r_run, FSM_RUN_CLOSE);
+	ck_assert_ptr_nonnull(strstr(last->r_detail, "shut off (x)"));
+	vm_def_free(&vd);
+	return f.f_state;
+}
+
+START_TEST(detached_end_takes_the_reason_the_status_gave)
+{
+	struct fsm_record r;
+
+	/* crashed: a failure, backed off */
+	ck_assert_int_eq(ended_by_status(RESTART_ON_FAILURE, VS_CRASHED, 0,
+	    &r), VM_BACKOFF);
+	ck_assert_int_eq(r.r_reason, RUN_CRASHED);
+	ck_assert_int_eq(r.r_failures, 1);
+	ck_assert_ptr_nonnull(strstr(r.r_d.d_rule, "shut off (x)\" is a "
+	    "failure"));
+	/* stopped (its guest shut it down): success for on-failure ... */
+	ck_assert_int_eq(ended_by_status(RESTART_ON_FAILURE, VS_STOPPED, 0,
+	    &r), VM_STOPPED);
+	ck_assert_int_eq(r.r_reason, RUN_EXITED);
+	ck_assert_int_eq(r.r_failures, 0);
+	/* ... restarted by always */
+	ck_assert_int_eq(ended_by_status(RESTART_ALWAYS, VS_STOPPED, 0, &r),
+	    VM_BACKOFF);
+	/* saved by someone else: kept as it is, never restarted */
+	ck_assert_int_eq(ended_by_status(RESTART_ALWAYS, VS_SUSPENDED, 0,
+	    &r), VM_STOPPED);
+	ck_assert_int_eq(r.r_reason, RUN_SUSPENDED);
+	ck_assert_ptr_nonnull(strstr(r.r_d.d_rule, "suspended outside "
+	    "vmsched"));
+	/* saved because vmsched asked: suspended */
+	ck_assert_int_eq(ended_by_status(RESTART_ALWAYS, VS_SUSPENDED, 1,
+	    &r), VM_SUSPENDED);
+	ck_assert_int_eq(r.r_reason, RUN_SUSPENDED);
+	/* nothing known (its pid ended, no status): a failure */
+	ck_assert_int_eq(ended_by_status(RESTART_ON_FAILURE, VS_UNKNOWN, 0,
+	    &r), VM_BACKOFF);
+	ck_assert_int_eq(r.r_reason, RUN_ADOPTED);
+}
+END_TEST
+
 START_TEST(agreement_table)
 {
 	ck_assert(fsm_agrees(VM_UP, WANT_UP));
@@ -823,6 +1119,7 @@ sequence(unsigned seed, char *why, size_t len)
 		if (rnd(&fl, 3) == 0)
 			fl.fl_vm[i].v_def.vd_restart = RESTART_ALWAYS;
 		fl.fl_vm[i].v_def.vd_up_delay_ms = rnd(&fl, 2) ? 0 : 300;
+		fl.fl_vm[i].v_detached = rnd(&fl, 3) == 0;
 	}
 	boot(&fl);
 	n = 50 + (int)rnd(&fl, 150);
@@ -928,6 +1225,11 @@ fsm_suite(void)
 	tcase_add_test(tc, case9_late_ready_answer_leaves_the_backoff);
 	tcase_add_test(tc, case9_adopted_stop_kills_at_its_timeout_not_at_a_poll);
 	tcase_add_test(tc, agreement_table);
+	tcase_add_test(tc, detached_start_is_answered_later);
+	tcase_add_test(tc, detached_restart_while_starting_restarts_once_started);
+	tcase_add_test(tc, detached_stop_while_starting_stops_once_started);
+	tcase_add_test(tc, detached_start_under_way_survives_a_daemon_crash);
+	tcase_add_test(tc, detached_end_takes_the_reason_the_status_gave);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(tm, 120);
 	tcase_add_test(tm, model_random_sequences);
