@@ -73,7 +73,7 @@ CMD_OBJS = $(CMD_SRCS:%.c=$(BUILD)/%.o)
 
 # Check suites: tests/check_*.c, each its own program.
 UNIT	 = check_value check_plan check_db check_vmx check_policy check_waves check_launchd
-UNIT	+= check_hook check_fsm check_metrics check_text
+UNIT	+= check_hook check_fsm check_metrics check_text check_drivers
 UNIT_BINS = $(UNIT:%=$(BUILD)/tests/%)
 # Test programs the integration suites drive (built by the tests/% rule).
 TEST_HELPERS = $(BUILD)/tests/hook_driver
