@@ -98,6 +98,7 @@ struct child {
 	int		 ch_capture;	/* 1 or 2: that fd to ch_pipe; 0 */
 	int		 ch_pipe;
 	int		 ch_logsock;	/* send the log's descriptor here; -1 */
+	int		 ch_log_rw;	/* open the log for reading too */
 };
 
 /* Mark every descriptor from lowfd up close-on-exec. */
@@ -221,7 +222,8 @@ open_log(const struct child *ch, struct failure *f)
 	int fd, fl;
 
 	f->f_stage = ST_LOG;
-	if ((fd = open(ch->ch_log, O_WRONLY | O_APPEND | O_CREAT | O_NOCTTY |
+	if ((fd = open(ch->ch_log, (ch->ch_log_rw ? O_RDWR : O_WRONLY) |
+	    O_APPEND | O_CREAT | O_NOCTTY |
 	    O_NOFOLLOW | O_NONBLOCK, 0600)) == -1)
 		return -1;
 	if (fstat(fd, &sb) == -1)
@@ -246,10 +248,12 @@ open_log(const struct child *ch, struct failure *f)
 	return 0;
 }
 
-/* Send descriptor fd over the socket sock (SCM_RIGHTS); best effort. */
+/* Send descriptor fd and the size of its file over the socket sock
+ * (SCM_RIGHTS); best effort. */
 static void
 send_fd(int sock, int fd)
 {
+	off_t at = lseek(fd, 0, SEEK_END);
 	union {
 		struct cmsghdr	h;
 		char		buf[CMSG_SPACE(sizeof(int))];
@@ -257,12 +261,11 @@ send_fd(int sock, int fd)
 	struct msghdr msg;
 	struct cmsghdr *cm;
 	struct iovec iov;
-	char c = 0;
 
 	memset(&msg, 0, sizeof(msg));
 	memset(&u, 0, sizeof(u));
-	iov.iov_base = &c;
-	iov.iov_len = 1;
+	iov.iov_base = &at;
+	iov.iov_len = sizeof(at);
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
 	msg.msg_control = u.buf;
@@ -275,9 +278,10 @@ send_fd(int sock, int fd)
 	(void)sendmsg(sock, &msg, MSG_NOSIGNAL);
 }
 
-/* The descriptor sent over sock, close-on-exec, or -1. */
+/* The descriptor sent over sock, close-on-exec, or -1; the size its file
+ * had then into *at. */
 static int
-recv_fd(int sock)
+recv_fd(int sock, off_t *at)
 {
 	union {
 		struct cmsghdr	h;
@@ -286,17 +290,17 @@ recv_fd(int sock)
 	struct msghdr msg;
 	struct cmsghdr *cm;
 	struct iovec iov;
-	char c;
 	int fd = -1;
 
+	*at = 0;
 	memset(&msg, 0, sizeof(msg));
-	iov.iov_base = &c;
-	iov.iov_len = 1;
+	iov.iov_base = at;
+	iov.iov_len = sizeof(*at);
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
 	msg.msg_control = u.buf;
 	msg.msg_controllen = sizeof(u.buf);
-	if (recvmsg(sock, &msg, MSG_DONTWAIT) != 1)
+	if (recvmsg(sock, &msg, MSG_DONTWAIT) != (ssize_t)sizeof(*at))
 		return -1;
 	for (cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm))
 		if (cm->cmsg_level == SOL_SOCKET &&
@@ -619,8 +623,8 @@ exec_launch(const struct launch *l, struct proc *p, char *why, size_t len)
 	memset(p, 0, sizeof(*p));
 	p->p_fd = -1;
 	ch.ch_logsock = -1;
-	if (l->l_log_fd != NULL)
-		*l->l_log_fd = -1;
+	if (l->l_log_back != NULL)
+		l->l_log_back->lf_fd = -1;
 	if (argv == NULL || argv[0] == NULL) {
 		snprintf(why, len, "no command");
 		return -1;
@@ -654,7 +658,8 @@ exec_launch(const struct launch *l, struct proc *p, char *why, size_t len)
 	ch.ch_report = fds[1];
 	ch.ch_capture = l->l_capture;
 	ch.ch_pipe = l->l_pipe;
-	if (l->l_log_fd != NULL) {
+	ch.ch_log_rw = l->l_log_back != NULL;
+	if (l->l_log_back != NULL) {
 		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sock) == -1) {
 			snprintf(why, len, "socketpair: %s", strerror(errno));
 			goto done;
@@ -679,8 +684,9 @@ exec_launch(const struct launch *l, struct proc *p, char *why, size_t len)
 		if (proc_start_time(pid, &p->p_start) == -1)
 			p->p_start = 0;
 		/* Sent before the exec, so it is there now. */
-		if (l->l_log_fd != NULL)
-			*l->l_log_fd = recv_fd(sock[0]);
+		if (l->l_log_back != NULL)
+			l->l_log_back->lf_fd = recv_fd(sock[0],
+			    &l->l_log_back->lf_at);
 		rc = 0;
 		goto done;
 	}

@@ -8,17 +8,20 @@
  * the status command in its own, everything else in the other, so a
  * status poll never waits for a stop that takes a minute.
  *
- * The daemon reads a job's output as it comes, from a pipe: a status
- * command's stdout is kept (the first JOB_OUT_MAX bytes) for its status
- * map, its stderr goes to the log; any other command's stdout goes to the
- * log and its stderr through the daemon, which appends it to the log
- * through the descriptor the child opened (so the daemon writes with the
- * rights of whoever controls the log's path, never through the path) and
- * keeps its tail for the run row. A job past its deadline is killed (its
- * process group), and its end reported as a timeout. A job that is no
- * longer wanted is killed and disowned: reaped without a word. Once
- * reaped, the output still in the pipe is read, and the job goes to its
- * driver's drv_done with the slot already free.
+ * A status command's stdout comes through a pipe the daemon reads as it
+ * comes and keeps (the first JOB_OUT_MAX bytes) for the status map; its
+ * stderr goes to the log. Any other command writes everything to the log,
+ * and the child hands the daemon the descriptor it opened the log with
+ * (SCM_RIGHTS), so once the command has ended the daemon reads back what
+ * it appended (the last JOB_TAIL_MAX bytes, for its last line in the run
+ * row) with the rights of whoever controls the log's path, never through
+ * the path. No pipe is left to a start command: a hypervisor it leaves
+ * running may keep its stderr for ever, and writing to a pipe nobody reads
+ * any more would kill it. A job past its deadline is killed (its process
+ * group), and its end reported as a timeout. A job that is no longer
+ * wanted is killed and disowned: reaped without a word. Once reaped, the
+ * output still in the pipe is read, and the job goes to its driver's
+ * drv_done with the slot already free.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -83,35 +86,38 @@ job_run(struct sched *s, struct vm *v, enum job_slot slot, int kind,
 {
 	struct cmdjob *j = &v->v_job[slot];
 	struct launch l;
+	struct logfd lf = { -1, 0 };
 	struct proc p;
 	char logfile[PATH_MAX], vmenv[16 + VM_NAME_MAX];
 	char *const *use = argv;
 	const char *extra[2] = { vmenv, NULL };
 	char **copy = NULL;
 	size_t n;
-	int fds[2], rc = -1;
+	int fds[2] = { -1, -1 }, rc = -1;
 
 	job_cancel(s, v, slot);
 	if (vm_log_file(s, v, logfile, sizeof(logfile)) == -1) {
 		snprintf(why, len, "log file path too long");
 		return -1;
 	}
-	if (pipe(fds) == -1) {
-		snprintf(why, len, "pipe: %s", strerror(errno));
-		return -1;
+	if (capture_stdout) {
+		if (pipe(fds) == -1) {
+			snprintf(why, len, "pipe: %s", strerror(errno));
+			return -1;
+		}
+		fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+		fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+		fcntl(fds[0], F_SETFL, O_NONBLOCK);
 	}
-	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
-	fcntl(fds[0], F_SETFL, O_NONBLOCK);
 	snprintf(vmenv, sizeof(vmenv), "VMSCHED_VM=%s", v->v_name);
 	memset(&l, 0, sizeof(l));
 	l.l_def = &v->v_def;
 	l.l_log = logfile;
 	l.l_env = extra;
 	l.l_exec_fd = -1;
-	l.l_capture = capture_stdout ? LAUNCH_STDOUT : LAUNCH_STDERR;
+	l.l_capture = capture_stdout ? LAUNCH_STDOUT : 0;
 	l.l_pipe = fds[1];
-	l.l_log_fd = capture_stdout ? NULL : &j->j_log;
+	l.l_log_back = capture_stdout ? NULL : &lf;
 	/* "vmsched ...": this daemon's own binary (`vmsched qmp`). */
 	if (argv[0] != NULL && strcmp(argv[0], "vmsched") == 0 &&
 	    s->s_opts->so_self != NULL) {
@@ -134,6 +140,10 @@ job_run(struct sched *s, struct vm *v, enum job_slot slot, int kind,
 	j->j_fd = fds[0];
 	fds[0] = -1;
 	j->j_stdout = capture_stdout;
+	if (!capture_stdout) {
+		j->j_log = lf.lf_fd;
+		j->j_log_at = lf.lf_at;
+	}
 	j->j_started = mono_ms();
 	j->j_deadline = j->j_started + (v->v_def.vd_cmd_timeout_ms > 0 ?
 	    v->v_def.vd_cmd_timeout_ms : 120000);
@@ -142,41 +152,45 @@ done:
 	free(copy);
 	if (fds[0] >= 0)
 		close(fds[0]);
-	close(fds[1]);
+	if (fds[1] >= 0)
+		close(fds[1]);
 	return rc;
 }
 
-/* Keep buf[0..n) of what j said: stdout from the start, stderr's tail. */
+/* Keep buf[0..n) of what j's stdout said, up to JOB_OUT_MAX. */
 static void
 keep(struct cmdjob *j, const char *buf, size_t n)
 {
-	size_t cap = j->j_stdout ? JOB_OUT_MAX : JOB_TAIL_MAX, drop;
 	char *nb;
 
 	if (j->j_buf == NULL) {
-		if ((nb = malloc(cap)) == NULL)
+		if ((nb = malloc(JOB_OUT_MAX)) == NULL)
 			return;
 		j->j_buf = nb;
 	}
-	if (j->j_stdout) {
-		if (n > cap - j->j_len)
-			n = cap - j->j_len;
-		memcpy(j->j_buf + j->j_len, buf, n);
-		j->j_len += n;
-		return;
-	}
-	if (n >= cap) {
-		memcpy(j->j_buf, buf + n - cap, cap);
-		j->j_len = cap;
-		return;
-	}
-	if (j->j_len + n > cap) {
-		drop = j->j_len + n - cap;
-		memmove(j->j_buf, j->j_buf + drop, j->j_len - drop);
-		j->j_len -= drop;
-	}
+	if (n > JOB_OUT_MAX - j->j_len)
+		n = JOB_OUT_MAX - j->j_len;
 	memcpy(j->j_buf + j->j_len, buf, n);
 	j->j_len += n;
+}
+
+/* What j appended to the log (its last JOB_TAIL_MAX bytes), read back
+ * through the descriptor it opened the log with. */
+static void
+tail(struct cmdjob *j)
+{
+	off_t end, from;
+	ssize_t n;
+
+	if (j->j_log < 0 || (end = lseek(j->j_log, 0, SEEK_END)) == -1 ||
+	    end <= j->j_log_at)
+		return;
+	from = end - j->j_log_at > JOB_TAIL_MAX ? end - JOB_TAIL_MAX :
+	    j->j_log_at;
+	if ((j->j_buf = malloc(JOB_TAIL_MAX)) == NULL)
+		return;
+	if ((n = pread(j->j_log, j->j_buf, (size_t)(end - from), from)) > 0)
+		j->j_len = (size_t)n;
 }
 
 /* Read what j's pipe holds now; close it at its end. */
@@ -189,9 +203,6 @@ drain(struct cmdjob *j)
 	while (j->j_fd >= 0) {
 		if ((n = read(j->j_fd, buf, sizeof(buf))) > 0) {
 			keep(j, buf, (size_t)n);
-			/* the log is a regular file the child opened */
-			if (!j->j_stdout && j->j_log >= 0)
-				(void)!write(j->j_log, buf, (size_t)n);
 			continue;
 		}
 		if (n == -1 && errno == EINTR)
@@ -236,6 +247,7 @@ job_reaped(struct sched *s, pid_t pid, int status)
 			 * process it left behind may hold the pipe open: do
 			 * not wait for the end of the stream. */
 			drain(&v->v_job[k]);
+			tail(&v->v_job[k]);
 			done = v->v_job[k];
 			done.j_status = status;
 			memset(&v->v_job[k], 0, sizeof(v->v_job[k]));

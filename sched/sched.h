@@ -257,6 +257,7 @@ struct proc {
 	int	 p_fd;		/* a pidfd readable at its end, or -1 */
 };
 
+struct logfd;
 /* What a start needs: the definition and where it runs from. */
 struct launch {
 	const struct vm_def	*l_def;		/* user, cwd, env, command */
@@ -272,9 +273,13 @@ struct launch {
 						   LAUNCH_STDERR: that stream
 						   goes to l_pipe, not the log */
 	int			 l_pipe;	/* ... this pipe's write end */
-	int			*l_log_fd;	/* not NULL: gets a descriptor
-						   of the log as the child
-						   opened it (-1 if none) */
+	struct logfd		*l_log_back;	/* not NULL: gets the log as
+						   the child opened it */
+};
+/* A descriptor of a VM's log, as a helper's child opened it (issue 12). */
+struct logfd {
+	int	 lf_fd;		/* read and write; -1: none */
+	off_t	 lf_at;		/* the file's size before the helper ran */
 };
 #define LAUNCH_STDOUT	1
 #define LAUNCH_STDERR	2
@@ -366,12 +371,12 @@ void	 exec_status_text(int status, char *buf, size_t len);
  * VM's start, status, stop, kill, suspend and resume commands, reading its
  * pid file), none of which may block the loop. A job runs through
  * exec_launch, as the VM's user with its environment, directory and log
- * file, in a slot of the VM (one job per slot); the daemon reads its
- * output as it comes (a status command's stdout is kept, up to
- * JOB_OUT_MAX; a command's stderr is copied to the VM's log and its last
- * line kept), kills it at its deadline, and hands it to the driver's
- * drv_done once reaped. A command whose argv[0] is "vmsched" runs this
- * daemon's own binary.
+ * file, in a slot of the VM (one job per slot); a status command's stdout
+ * comes through a pipe the daemon reads as it comes (up to JOB_OUT_MAX),
+ * any other command writes to the VM's log, whose end the daemon reads
+ * back once it ended (its last line goes to the run row); it is killed at
+ * its deadline and handed to the driver's drv_done once reaped. A command
+ * whose argv[0] is "vmsched" runs this daemon's own binary.
  */
 enum job_slot {
 	JS_CTL,		/* start, resume, stop, suspend, kill, pid file */
@@ -379,15 +384,17 @@ enum job_slot {
 	JS_N
 };
 #define JOB_OUT_MAX	65536	/* of a status command's output */
-#define JOB_TAIL_MAX	4096	/* of a command's stderr */
+#define JOB_TAIL_MAX	4096	/* of what a command wrote to the log */
 struct cmdjob {
 	pid_t		 j_pid;		/* 0: no job */
 	int		 j_kind;	/* the driver's: what it runs for */
-	int		 j_fd;		/* its output, read end; -1 */
-	int		 j_log;		/* the VM's log, for stderr; -1 */
-	int		 j_stdout;	/* j_fd is its stdout (else stderr) */
+	int		 j_fd;		/* its stdout, read end; -1 */
+	int		 j_log;		/* the VM's log, as it opened it; -1 */
+	off_t		 j_log_at;	/* ... its size when the job began */
+	int		 j_stdout;	/* j_fd is its stdout */
 	char		*j_buf;		/* what it said (stdout: the first
-					   JOB_OUT_MAX; stderr: the tail) */
+					   JOB_OUT_MAX; else what it wrote to
+					   the log, the last JOB_TAIL_MAX) */
 	size_t		 j_len;
 	int64_t		 j_deadline;	/* monotonic: killed then; 0 */
 	int		 j_timed_out;	/* it was killed at its deadline */
@@ -396,8 +403,9 @@ struct cmdjob {
 };
 /*
  * Run argv for v in slot (a job still there is killed and disowned
- * first), for kind; stdout captured when capture_stdout, else stderr;
- * killed after v's --cmd-timeout. 0, or -1 with why (it could not
+ * first), for kind; its stdout captured when capture_stdout (its stderr
+ * goes to the log), else all its output to the log, read back at its
+ * end; killed after v's --cmd-timeout. 0, or -1 with why (it could not
  * start: the exec-failed text).
  */
 int	 job_run(struct sched *s, struct vm *v, enum job_slot slot, int kind,
@@ -419,7 +427,7 @@ int64_t	 job_next(const struct vm *v);
 size_t	 job_fds(const struct vm *v, int *fds, size_t max);
 /* The exit code of an ended job, -1 if it was killed or timed out. */
 int	 job_code(const struct cmdjob *j);
-/* How it ended, for the run row: "exited 1: <its stderr's last line>",
+/* How it ended, for the run row: "exited 1: <the last line it wrote>",
  * "timed out after 2m", into buf; returns buf. */
 char	*job_outcome(const struct cmdjob *j, const char *what, char *buf,
 	    size_t len);
