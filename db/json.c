@@ -27,6 +27,24 @@ mem_open(char *why, size_t len)
 	return h;
 }
 
+/* Whether json escapes a NUL (\u0000), which SQLite would cut a string
+ * at: backslashes only begin escapes, so counting them is enough. */
+static int
+escapes_nul(const char *json)
+{
+	const char *p;
+
+	for (p = json; *p != '\0'; p++) {
+		if (*p != '\\')
+			continue;
+		if (p[1] == 'u' && strncmp(p + 2, "0000", 4) == 0)
+			return 1;
+		if (p[1] != '\0')
+			p++;
+	}
+	return 0;
+}
+
 int
 db_json_argv(const char *json, struct strv *sv, char *why, size_t len)
 {
@@ -36,33 +54,43 @@ db_json_argv(const char *json, struct strv *sv, char *why, size_t len)
 	struct strv out = { NULL, 0 };
 	int rc, bad = 0;
 
+	if (escapes_nul(json)) {
+		snprintf(why, len, "a string holds a NUL byte (\\u0000)");
+		return -1;
+	}
 	if ((h = mem_open(why, len)) == NULL)
 		return -1;
-	/* One row per element; a first row of NULLs if it is no array. */
-	if (sqlite3_prepare_v2(h, "SELECT json_valid(?1) AND "
-	    "json_type(?1) = 'array', e.type, e.value FROM (SELECT 1) "
-	    "LEFT JOIN json_each(CASE WHEN json_valid(?1) THEN ?1 END) e",
-	    -1, &st, NULL) != SQLITE_OK ||
+	/* Is it an array at all? Then one row per element. */
+	if (sqlite3_prepare_v2(h, "SELECT CASE WHEN json_valid(?1) THEN "
+	    "json_type(?1) = 'array' ELSE 0 END", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		snprintf(why, len, "SQLite: %s", sqlite3_errmsg(h));
+		bad = 1;
+		goto done;
+	}
+	if (!sqlite3_column_int(st, 0)) {
+		snprintf(why, len, "not a JSON array of strings (such as "
+		    "[\"virsh\", \"shutdown\", \"web\"])");
+		bad = 1;
+		goto done;
+	}
+	sqlite3_finalize(st);
+	if (sqlite3_prepare_v2(h, "SELECT type, value FROM json_each(?1)", -1,
+	    &st, NULL) != SQLITE_OK ||
 	    sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC) != SQLITE_OK) {
 		snprintf(why, len, "SQLite: %s", sqlite3_errmsg(h));
 		bad = 1;
 		goto done;
 	}
 	while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (!sqlite3_column_int(st, 0)) {
-			snprintf(why, len, "not a JSON array of strings "
-			    "(such as [\"virsh\", \"shutdown\", \"web\"])");
-			bad = 1;
-			break;
-		}
-		if ((type = (const char *)sqlite3_column_text(st, 1)) == NULL)
-			break;		/* [] */
-		val = (const char *)sqlite3_column_text(st, 2);
-		if (strcmp(type, "text") != 0 || val == NULL) {
+		type = (const char *)sqlite3_column_text(st, 0);
+		val = (const char *)sqlite3_column_text(st, 1);
+		if (type == NULL || strcmp(type, "text") != 0 || val == NULL) {
 			snprintf(why, len, "element %zu is not a string",
 			    out.sv_n + 1);
 			bad = 1;
-		} else if ((size_t)sqlite3_column_bytes(st, 2) != strlen(val)) {
+		} else if ((size_t)sqlite3_column_bytes(st, 1) != strlen(val)) {
 			snprintf(why, len, "element %zu holds a NUL byte",
 			    out.sv_n + 1);
 			bad = 1;

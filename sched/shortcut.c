@@ -472,6 +472,12 @@ shortcut_recognize(const struct strv *argv, struct shortcut *sc)
 		i = 1;
 		if (i + 1 < n && strcmp(argv->sv_v[i], "-T") == 0) {
 			sc->sc_vmrun_type = argv->sv_v[i + 1];
+			if (strcmp(sc->sc_vmrun_type, "fusion") != 0 &&
+			    strcmp(sc->sc_vmrun_type, "ws") != 0 &&
+			    strcmp(sc->sc_vmrun_type, "player") != 0) {
+				memset(sc, 0, sizeof(*sc));
+				return 0;
+			}
 			i += 2;
 		}
 		if (i + 1 < n && strcmp(argv->sv_v[i], "start") == 0 &&

@@ -263,13 +263,15 @@ const char	*vmopts_last(const struct vmopts *vo, const char *name);
  */
 enum {
 	O_SC_VMWARE = 400, O_SC_VMWARE_VMX, O_SC_VMRUN, O_SC_LIBVIRT,
-	O_SC_CONNECT, O_SC_VIRTUALBOX, O_SC_QEMU, O_SC_RUN_DIR, O_SC_TOOL,
+	O_SC_CONNECT, O_SC_VIRTUALBOX, O_SC_QEMU, O_SC_RUN_DIR,
+	O_SC_VMRUN_TYPE, O_SC_TOOL,	/* O_SC_TOOL last */
 };
 /* The shortcut options given; strings point into argv. */
 struct shortcut_args {
 	enum shortcut_kind	 sa_kind;	/* SC_VMWARE for --vmrun too */
 	const char		*sa_target;	/* .vmx, domain, VM name */
 	int			 sa_vmrun;	/* --vmrun */
+	const char		*sa_vmrun_type;	/* --vmrun-type */
 	const char		*sa_connect;	/* --connect URI */
 	const char		*sa_tool;	/* --tool, --vmware-vmx */
 	const char		*sa_run_dir;	/* --run-dir */

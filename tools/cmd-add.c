@@ -24,6 +24,8 @@ static const struct cli_opt add_opts[] = {
 	{ "vmware", O_SC_VMWARE, CV_FILE, "X.vmx", NULL, NULL, 0 },
 	{ "vmware-vmx", O_SC_VMWARE_VMX, CV_FILE, "PATH", NULL, NULL, 0 },
 	{ "vmrun", O_SC_VMRUN, CV_NONE, NULL, NULL, NULL, 0 },
+	{ "vmrun-type", O_SC_VMRUN_TYPE, CV_WORDS, "TYPE", "fusion ws player",
+	    NULL, 0 },
 	{ "libvirt", O_SC_LIBVIRT, CV_TEXT, "DOMAIN", NULL, NULL, 0 },
 	{ "connect", O_SC_CONNECT, CV_TEXT, "URI", NULL, NULL, 0 },
 	{ "virtualbox", O_SC_VIRTUALBOX, CV_TEXT, "NAME", NULL, NULL, 0 },

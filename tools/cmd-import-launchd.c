@@ -6,6 +6,11 @@
  * all of them map are they stored, in one transaction: a bad file, or a
  * name already defined without --replace, changes nothing. --dry-run
  * prints the `vmsched add` line each file would become and stops there.
+ *
+ * Issue 12: a job that runs a hypervisor's own start (vmware-vmx -x,
+ * vmrun start, VBoxManage startvm, VBoxHeadless, virsh start) becomes
+ * that hypervisor's shortcut (shortcuts.c), which it says; its add line
+ * has the shortcut (--vmware X.vmx --vmrun ...) instead of a command.
  */
 #include <errno.h>
 #include <pwd.h>
@@ -15,6 +20,8 @@
 #include "cli.h"
 
 enum { O_DRY_RUN = 256, O_REPLACE };
+
+#define SC_LINE_MAX	(PATH_MAX * 4)	/* a shortcut's add options */
 
 static const struct cli_opt import_opts[] = {
 	{ "dry-run", O_DRY_RUN, CV_NONE, NULL, NULL, NULL, 0 },
@@ -111,10 +118,11 @@ line_ms(struct line *l, const char *opt, int64_t ms)
 
 /*
  * The `vmsched add` command that defines vd: the options that differ from
- * the defaults, then -- and the command. Malloc'ed, or NULL (ENOMEM).
+ * the defaults, then -- and the command, or the shortcut's options that
+ * make it (sc, not empty). Malloc'ed, or NULL (ENOMEM).
  */
 static char *
-add_line(const struct vm_def *vd)
+add_line(const struct vm_def *vd, const char *sc)
 {
 	static const char *const gate_opt[] = {
 		[GATE_PATH] = "--wait-path",
@@ -149,9 +157,14 @@ add_line(const struct vm_def *vd)
 		line_ms(&l, "--backoff-max", vd->vd_backoff_max_ms);
 	if (vd->vd_log_path != NULL)
 		line_opt(&l, "--log-file", vd->vd_log_path);
-	line_add(&l, " --");
-	for (i = 0; i < vd->vd_argv.sv_n; i++)
-		line_word(&l, vd->vd_argv.sv_v[i]);
+	if (sc[0] != '\0') {
+		line_add(&l, " ");
+		line_add(&l, sc);
+	} else {
+		line_add(&l, " --");
+		for (i = 0; i < vd->vd_argv.sv_n; i++)
+			line_word(&l, vd->vd_argv.sv_v[i]);
+	}
 	if (l.l_oom) {
 		free(l.l_s);
 		return NULL;
@@ -207,11 +220,12 @@ slurp(const char *path, char **buf, size_t *len)
 }
 
 /*
- * Read and map one file into vd, printing its warnings; 0, or the exit
- * code after printing why.
+ * Read and map one file into vd, printing its warnings, and a hypervisor's
+ * start to its shortcut (its add options into sc); 0, or the exit code
+ * after printing why.
  */
 static int
-map_file(const char *path, struct vm_def *vd)
+map_file(const char *path, struct vm_def *vd, char *sc, size_t sclen)
 {
 	struct strv warn = { NULL, 0 };
 	char *buf, err[512];
@@ -237,6 +251,8 @@ map_file(const char *path, struct vm_def *vd)
 			    vd->vd_user, errno ? strerror(errno) :
 			    "no such user");
 	}
+	if ((rc = shortcuts_import(path, vd, sc, sclen)) == 1)
+		rc = 0;
 done:
 	strv_clear(&warn);
 	return rc;
@@ -262,6 +278,7 @@ import_launchd(struct cli *cli, const struct cmd *self, int argc,
 	struct import_opts io = { 0, 0 };
 	struct vm_def *vds = NULL;
 	enum db_import_how *how = NULL;
+	char (*sc)[SC_LINE_MAX] = NULL;
 	const char **files = NULL;
 	size_t n = 0, i, k, failed;
 	char *line, shown[PATH_MAX * 4];
@@ -292,7 +309,8 @@ import_launchd(struct cli *cli, const struct cmd *self, int argc,
 	}
 	vds = calloc(n, sizeof(*vds));
 	how = calloc(n, sizeof(*how));
-	if (vds == NULL || how == NULL) {
+	sc = calloc(n, sizeof(*sc));
+	if (vds == NULL || how == NULL || sc == NULL) {
 		rc = cli_err(EX_OSERR, "import-launchd: %s",
 		    strerror(errno));
 		goto done;
@@ -302,7 +320,8 @@ import_launchd(struct cli *cli, const struct cmd *self, int argc,
 
 	/* Map every file, reporting each bad one, before touching anything. */
 	for (i = 0; i < n; i++) {
-		if ((rc = map_file(files[i], &vds[i])) != 0) {
+		if ((rc = map_file(files[i], &vds[i], sc[i],
+		    sizeof(sc[i]))) != 0) {
 			/* Not a name to compare with the others. */
 			vds[i].vd_name[0] = '\0';
 			if (bad == 0)
@@ -328,7 +347,7 @@ import_launchd(struct cli *cli, const struct cmd *self, int argc,
 
 	if (io.io_dry_run) {
 		for (i = 0; i < n; i++) {
-			if ((line = add_line(&vds[i])) == NULL) {
+			if ((line = add_line(&vds[i], sc[i])) == NULL) {
 				rc = cli_err(EX_OSERR, "import-launchd: "
 				    "%s", strerror(ENOMEM));
 				goto done;
@@ -361,6 +380,7 @@ done:
 		vm_def_free(&vds[i]);
 	free(vds);
 	free(how);
+	free(sc);
 	free(files);
 	return rc;
 }

@@ -88,6 +88,13 @@ shortcuts_take(int opt, const char *arg, struct shortcut_args *sa)
 	case O_SC_VMRUN:
 		sa->sa_vmrun = 1;
 		return 0;
+	case O_SC_VMRUN_TYPE:
+		if (strcmp(arg, "fusion") != 0 && strcmp(arg, "ws") != 0 &&
+		    strcmp(arg, "player") != 0)
+			return cli_err(EX_USAGE, "--vmrun-type %s: not fusion, ws "
+			    "or player", arg);
+		sa->sa_vmrun_type = arg;
+		return 0;
 	case O_SC_CONNECT:
 		if ((rc = word_ok("connect", arg)) != 0)
 			return rc;
@@ -115,7 +122,7 @@ int
 shortcuts_used(const struct shortcut_args *sa)
 {
 	return sa->sa_kind != SC_NONE || sa->sa_vmrun || sa->sa_connect ||
-	    sa->sa_tool || sa->sa_run_dir;
+	    sa->sa_tool || sa->sa_run_dir || sa->sa_vmrun_type;
 }
 
 /* Whether path names a file we may execute. */
@@ -177,10 +184,12 @@ resolve_tool(const struct shortcut_args *sa, enum shortcut_kind k,
 {
 	char where[1024];
 
+	/* Named by the operator (or a launchd job): taken as it is. */
 	if (sa->sa_tool != NULL) {
 		if (!runnable(sa->sa_tool))
-			return cli_err(EX_NOINPUT, "add: %s: %s", sa->sa_tool,
-			    errno ? strerror(errno) : "cannot be run");
+			cli_err(0, "add: %s: %s (a warning: the VM cannot start "
+			    "until it is there)", sa->sa_tool, errno ?
+			    strerror(errno) : "cannot be run");
 		snprintf(buf, len, "%s", sa->sa_tool);
 		return 0;
 	}
@@ -238,20 +247,21 @@ shortcuts_expand(struct cli *cli, const struct shortcut_args *sa,
 	char tool[PATH_MAX], target[PATH_MAX], run[PATH_MAX], why[512];
 	const char *uri;
 
-	if (k == SC_NONE)
-		return cli_err(EX_USAGE, "add: --vmrun, --connect, --tool and "
-		    "--run-dir go with --vmware, --libvirt, --virtualbox or "
-		    "--qemu");
 	if (k == SC_VMWARE && sa->sa_vmrun)
 		k = SC_VMRUN;
-	if (sa->sa_vmrun && k != SC_VMRUN)
-		return cli_err(EX_USAGE, "add: --vmrun goes with --vmware X.vmx");
+	if ((sa->sa_vmrun || sa->sa_vmrun_type) && k != SC_VMRUN)
+		return cli_err(EX_USAGE, "add: --vmrun%s goes with --vmware X.vmx",
+		    sa->sa_vmrun_type ? "-type" : "");
 	if (sa->sa_connect && k != SC_LIBVIRT)
 		return cli_err(EX_USAGE, "add: --connect goes with --libvirt");
 	if (sa->sa_run_dir && k != SC_QEMU)
 		return cli_err(EX_USAGE, "add: --run-dir goes with --qemu");
+	if (k == SC_NONE)
+		return cli_err(EX_USAGE, "add: --tool goes with --vmware, "
+		    "--libvirt, --virtualbox or --qemu");
 	memset(&sc, 0, sizeof(sc));
 	sc.sc_kind = k;
+	sc.sc_vmrun_type = sa->sa_vmrun_type;
 	if (k == SC_QEMU) {
 		if (vd->vd_argv.sv_n == 0 ||
 		    !shortcut_qemu_program(vd->vd_argv.sv_v[0]))
@@ -385,6 +395,11 @@ shortcuts_import(const char *file, struct vm_def *vd, char *line,
 		cli_quote(sc.sc_target, line, linelen);
 		snprintf(line + strlen(line), linelen - strlen(line),
 		    " --vmrun");
+		if (sc.sc_vmrun_type != NULL) {
+			snprintf(line + strlen(line), linelen - strlen(line),
+			    " --vmrun-type ");
+			cli_quote(sc.sc_vmrun_type, line, linelen);
+		}
 		break;
 	case SC_LIBVIRT:
 		snprintf(line, linelen, "--libvirt ");
