@@ -77,7 +77,12 @@ class Bash(VmschedCase):
         self.assertEqual(self.complete("start", "--"),
                          ["--no-wait", "--timeout"])
         self.assertEqual(self.complete("set", "web", "--stop-"),
-                         ["--stop-signal", "--stop-timeout"])
+                         ["--stop-signal", "--stop-timeout", "--stop-cmd"])
+        # issue 12: add's shortcuts, and the detached driver's words
+        self.assertEqual(self.complete("add", "x", "--vmw"),
+                         ["--vmware", "--vmware-vmx"])
+        self.assertEqual(self.complete("add", "x", "--driver", ""),
+                         ["exec", "detached"])
         self.assertIn("--restart", self.complete("add", "x", "--re"))
         self.assertEqual(self.complete("db", "prune", "--"),
                          ["--older-than"])

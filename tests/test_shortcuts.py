@@ -116,8 +116,13 @@ class Vmrun(Tools, DaemonCase):
         text = self.ok("show", "t").out.decode()
         self.assertIn("stop-cmd         %s -T ws stop %s soft" % (vmrun, x),
                       text)
-        self.assertIn("detached (status)",
-                      self.ok("list").out.decode().splitlines()[1])
+        self.ok("add", "plain", "--", "/bin/true")
+        lines = self.ok("list").out.decode().splitlines()
+        self.assertTrue(lines[0].endswith("  DRIVER"), lines)
+        self.assertTrue(lines[1].startswith("plain ") and
+                        lines[1].endswith("  exec"), lines)
+        self.assertTrue(lines[2].startswith("t ") and
+                        lines[2].endswith("  detached (status)"), lines)
         # fusion on request
         self.ok("add", "f", "--vmware", x, "--vmrun", "--vmrun-type",
                 "fusion")

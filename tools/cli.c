@@ -381,6 +381,21 @@ table_print(struct table *t, FILE *fp)
 }
 
 void
+table_drop_last(struct table *t)
+{
+	size_t r, c, n = t->t_ncols;
+
+	if (n < 2)
+		return;
+	for (r = 0; r < t->t_nrows; r++) {
+		free(t->t_cells[r * n + n - 1]);
+		for (c = 0; c + 1 < n; c++)
+			t->t_cells[r * (n - 1) + c] = t->t_cells[r * n + c];
+	}
+	t->t_ncols = n - 1;
+}
+
+void
 table_free(struct table *t)
 {
 	size_t i;

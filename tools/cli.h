@@ -189,6 +189,9 @@ int	 table_init(struct table *t, size_t ncols, const char *const *heads);
  * text_shown; NULL prints as "-"). */
 int	 table_add(struct table *t, const char *const *cells);
 void	 table_print(struct table *t, FILE *fp);
+/* Issue 12: leave out t's last column (list's DRIVER, for a fleet of exec
+ * VMs only). */
+void	 table_drop_last(struct table *t);
 void	 table_free(struct table *t);
 /*
  * issue 13: cut the cells of column col (ending them with "...") so that

@@ -1,7 +1,8 @@
 /*
  * cmd-list.c: vmsched list prints one row per VM: name, boot order, restart
- * policy, state, pid, restarts, last exit, uptime and (issue 12) driver,
- * with how a detached VM is known to live; --json an array. On
+ * policy, state, pid, restarts, last exit, uptime and (issue 12), when
+ * the fleet has a VM that is not exec, the driver, with how a detached VM
+ * is known to live; --json an array (with driver and liveness). On
  * a terminal, what a waiting or blocked VM waits for is cut to the
  * terminal's width (show has it all); into a pipe or a file, nothing is.
  */
@@ -40,10 +41,17 @@ driver(const struct db_vm_row *r)
 	return r->vr_pid_file ? "detached (pid file)" : "detached (status)";
 }
 
+/* The table list builds, and whether a VM of it is not exec. */
+struct listing {
+	struct table	 l_t;
+	int		 l_other;	/* a driver other than exec */
+};
+
 static int
 list_row(const struct db_vm_row *r, void *arg)
 {
-	struct table *t = arg;
+	struct listing *l = arg;
+	struct table *t = &l->l_t;
 	char order[16], pid[16], restarts[16], last[64], up[32], state[8192];
 	const char *cells[9];
 
@@ -67,6 +75,8 @@ list_row(const struct db_vm_row *r, void *arg)
 	cells[7] = r->vr_started > 0 ? value_fmt_duration(now_ms() -
 	    r->vr_started, up, sizeof(up)) : NULL;
 	cells[8] = driver(r);
+	if (r->vr_driver != NULL && strcmp(r->vr_driver, "exec") != 0)
+		l->l_other = 1;
 	return table_add(t, cells);
 }
 
@@ -87,7 +97,8 @@ list(struct cli *cli, const struct cmd *self, int argc, char **argv)
 {
 	static const char *const heads[] = { "NAME", "ORDER", "RESTART",
 	    "STATE", "PID", "RESTARTS", "LAST EXIT", "UPTIME", "DRIVER" };
-	struct table t;
+	struct listing l;
+	struct table *t = &l.l_t;
 	int rc, first, one = 1;
 
 	if ((rc = cli_getopt(self, NULL, argc, argv, cli_json_opt, cli, &first,
@@ -101,14 +112,18 @@ list(struct cli *cli, const struct cmd *self, int argc, char **argv)
 		puts("]");
 		return 0;
 	}
-	if (table_init(&t, 9, heads) == -1)
+	l.l_other = 0;
+	if (table_init(t, 9, heads) == -1)
 		return cli_err(EX_OSERR, "out of memory");
-	rc = db_list(&cli->c_db, NULL, 0, list_row, &t);
+	rc = db_list(&cli->c_db, NULL, 0, list_row, &l);
+	/* A fleet of exec VMs only: nothing to say in DRIVER. */
+	if (rc == DB_OK && !l.l_other)
+		table_drop_last(t);
 	if (rc == DB_OK && isatty(STDOUT_FILENO))
-		table_fit(&t, 3, cli_term_width(STDOUT_FILENO));
+		table_fit(t, 3, cli_term_width(STDOUT_FILENO));
 	if (rc == DB_OK)
-		table_print(&t, stdout);
-	table_free(&t);
+		table_print(t, stdout);
+	table_free(t);
 	return rc == DB_OK ? 0 : cli_dberr(cli, rc);
 }
 
