@@ -64,7 +64,9 @@ log_describe_run(const struct db_log_row *r, char *buf, size_t len)
 	if (r->lr_pid > 0)
 		n += (size_t)snprintf(buf + n, len - n, " pid %ld", r->lr_pid);
 	if (r->lr_ended == 0) {
-		snprintf(buf + n, len - n, " running");
+		/* issue 12: how it started ("resumed", "taken over") */
+		snprintf(buf + n, len - n, " running%s%s", r->lr_detail ?
+		    ": " : "", r->lr_detail ? r->lr_detail : "");
 		return;
 	}
 	n += (size_t)snprintf(buf + n, len - n, " %s", r->lr_reason ?

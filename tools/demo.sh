@@ -4,7 +4,9 @@
 # database VM after it, a web VM after that, and a VM that crashes at once.
 # Shows the boot plan, the boot in waves, the crasher backed off until it
 # is given up, its history, the events arriving at a webhook receiver on
-# 127.0.0.1, and the shutdown. Takes about 20 seconds.
+# 127.0.0.1, and the shutdown. A real QEMU runs detached beside them (issue
+# 12): added with --qemu, paused by suspend and resumed by start, powered
+# down through its monitor at the shutdown. Takes about 30 seconds.
 set -eu
 
 VMSCHED=${VMSCHED:-./vmsched}
@@ -39,10 +41,19 @@ run add db --order 20 --after vmnet --up-delay 1s -- sleep 3600
 run add web --order 30 --after db --restart always -- sleep 3600
 run add crasher --order 30 --up-delay 1s --backoff-initial 250ms --max-failures 5 \
     -- sh -c 'echo "cannot open Test.vmx" >&2; exit 1'
+qemu=$(command -v qemu-system-x86_64 || true)
+if [ -n "$qemu" ]; then
+	run add qemu-vm --order 15 --qemu --stop-timeout 3s --status-interval 1s \
+	    -- qemu-system-x86_64 -machine none -nodefaults -display none
+fi
 run list
 
 say "The boot plan: waves by order and --after, with gates"
 run plan
+if [ -n "$qemu" ]; then
+	say "--qemu expanded into a detached definition: pid file, QMP socket, commands"
+	"$VMSCHED" show qemu-vm | grep -E '^(command|driver|liveness|stop-cmd|suspend-cmd|resume-cmd|kill-cmd) '
+fi
 
 say "A webhook receiver on 127.0.0.1 (tests/webhook_receiver.py)"
 python3 tests/webhook_receiver.py --log "$tmp/hooks.jsonl" \
@@ -62,6 +73,15 @@ sleep 2
 touch "$tmp/vmnet-bridge-vmnet0.pid"
 wait_for 10 state_is web up
 run list
+if [ -n "$qemu" ]; then
+	say "The detached QEMU: suspend pauses it (QMP stop), start resumes it (cont)"
+	wait_for 20 state_is qemu-vm up
+	run suspend qemu-vm
+	run qmp "$tmp/run/qemu-vm.qmp" query-status
+	run start qemu-vm
+	run qmp "$tmp/run/qemu-vm.qmp" query-status
+	run log qemu-vm --limit 4
+fi
 
 say "The crasher is backed off (250ms, 500ms, 1s, 2s) and then given up"
 wait_for 20 state_is crasher failed
@@ -79,7 +99,7 @@ for line in open(sys.argv[1]):
           r["headers"].get("X-Vmsched-Signature-256", "")[:23] + "..."))
 ' "$tmp/hooks.jsonl"
 
-say "Shutdown: the daemon stops the waves in reverse"
+say "Shutdown: the daemon stops the waves in reverse (QEMU: system_powerdown, then SIGTERM)"
 kill -TERM "$daemon"
 wait "$daemon" || true
 daemon=

@@ -7,11 +7,13 @@
 # usage: tools/deps.sh [--check]   (--check: report only, install nothing)
 set -eu
 
+# libvirt-daemon-system and libvirt-clients: tests/test_libvirt.py runs a
+# real libvirtd (issue 12).
 debs="build-essential pkg-config libsqlite3-dev sqlite3 libplist-dev libplist-utils
 libcurl4-openssl-dev libssl-dev check python3 qemu-system-x86 clang libclang-rt-14-dev
-mandoc bash-completion zsh python3-prometheus-client"
+mandoc bash-completion zsh python3-prometheus-client libvirt-daemon-system libvirt-clients"
 brews="pkg-config sqlite libplist curl openssl check python qemu llvm mandoc
-bash-completion zsh node"
+bash-completion zsh node libvirt"
 
 if [ "$(uname -s)" = Darwin ]; then
 	missing=
