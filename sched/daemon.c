@@ -545,7 +545,6 @@ static int
 orphan(pid_t pid, int64_t start, uid_t uid, const char *name, void *arg)
 {
 	struct sched *s = arg;
-	struct fsm_event ev;
 	struct passwd *pw;
 	struct vm *v;
 	uid_t want = geteuid();
@@ -575,11 +574,18 @@ orphan(pid_t pid, int64_t start, uid_t uid, const char *name, void *arg)
 		return 0;
 	log_info("%s: adopted pid %ld, which the last daemon started but "
 	    "had not recorded", name, (long)pid);
+	vm_take_over(s, v, proc_started_ms(start));
+	return 0;
+}
+
+void
+vm_take_over(struct sched *s, struct vm *v, int64_t started)
+{
+	struct fsm_event ev;
+
 	v->v_run_id = 0;
 	v->v_run_ref = -1;
-	v->v_run_wall = proc_started_ms(start);
-	if (v->v_run_wall == 0)
-		v->v_run_wall = now_ms();
+	v->v_run_wall = started > 0 ? started : now_ms();
 	memset(&ev, 0, sizeof(ev));
 	ev.fe_ev = EV_ADOPT;
 	ev.fe_ok = 1;
@@ -588,7 +594,6 @@ orphan(pid_t pid, int64_t start, uid_t uid, const char *name, void *arg)
 	    v->v_def.vd_ready_tcp == NULL ? VM_UP : VM_RUNNING;
 	ev.fe_ran_ms = now_ms() - v->v_run_wall;
 	vm_feed(s, v, &ev);
-	return 0;
 }
 
 /*

@@ -283,8 +283,6 @@ take_pid(struct vm *v, const struct cmdjob *j, char *why, size_t len)
 static void
 feed_takeover(struct sched *s, struct vm *v)
 {
-	struct fsm_event ev;
-
 	v->v_det.d_takeover = 0;
 	/* Nothing else took it meanwhile (a start that found it running). */
 	if (v->v_fsm.f_live || v->v_fsm.f_state == VM_STARTING)
@@ -296,16 +294,8 @@ feed_takeover(struct sched *s, struct vm *v)
 	else
 		log_info("%s: runs, started by the last daemon, which died "
 		    "before it said so: taken over", v->v_name);
-	v->v_run_id = 0;
-	v->v_run_ref = -1;
-	v->v_run_wall = now_ms();
-	memset(&ev, 0, sizeof(ev));
-	ev.fe_ev = EV_ADOPT;
-	ev.fe_ok = 1;
-	ev.fe_unrecorded = 1;
-	ev.fe_was = v->v_def.vd_up_delay_ms == 0 &&
-	    v->v_def.vd_ready_tcp == NULL ? VM_UP : VM_RUNNING;
-	vm_feed(s, v, &ev);
+	vm_take_over(s, v, live_pid(v) ? proc_started_ms(v->v_proc.p_start) :
+	    0);
 }
 
 /* The status, now, to see whether it lives (or, d_gone, why it ended). */
@@ -337,11 +327,7 @@ ended(struct sched *s, struct vm *v, struct fsm_event *ev)
 		if (job_busy(v, JS_STATUS))
 			return 0;
 	}
-	memset(ev, 0, sizeof(*ev));
-	ev->fe_ev = EV_EXITED;
-	ev->fe_code = -1;
-	ev->fe_unknown = 1;
-	ev->fe_why = v->v_det.d_why;
+	exec_ended(ev, v->v_det.d_why);
 	return 1;
 }
 

@@ -828,6 +828,16 @@ exec_poll_ms(const struct vm *v)
 	return p->p_pid == 0 || p->p_child || p->p_fd >= 0 ? 0 : POLL_MS;
 }
 
+void
+exec_ended(struct fsm_event *ev, const char *why)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->fe_ev = EV_EXITED;
+	ev->fe_code = -1;
+	ev->fe_unknown = 1;
+	ev->fe_why = why;
+}
+
 static int
 exec_poll(struct sched *s, struct vm *v, struct fsm_event *ev, char *why,
     size_t len)
@@ -837,10 +847,7 @@ exec_poll(struct sched *s, struct vm *v, struct fsm_event *ev, char *why,
 	(void)len;
 	if (proc_alive(v->v_proc.p_pid, v->v_proc.p_start))
 		return 1;
-	memset(ev, 0, sizeof(*ev));
-	ev->fe_ev = EV_EXITED;
-	ev->fe_code = -1;
-	ev->fe_unknown = 1;
+	exec_ended(ev, NULL);
 	return 0;
 }
 
@@ -852,10 +859,7 @@ exec_gone(struct sched *s, struct vm *v, struct fsm_event *ev, char *why,
 	(void)v;
 	(void)why;
 	(void)len;
-	memset(ev, 0, sizeof(*ev));
-	ev->fe_ev = EV_EXITED;
-	ev->fe_code = -1;
-	ev->fe_unknown = 1;
+	exec_ended(ev, NULL);
 	return 1;
 }
 

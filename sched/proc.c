@@ -63,6 +63,22 @@ read_stat(pid_t pid, char *state, long *sid, int64_t *start)
 }
 #endif
 
+#if defined(__APPLE__)
+/* What the kernel says of pid; 0, or -1 with errno ESRCH. */
+static int
+kinfo(pid_t pid, struct kinfo_proc *kp)
+{
+	int mib[4] = { CTL_KERN, KERN_PROC, KERN_PROC_PID, (int)pid };
+	size_t len = sizeof(*kp);
+
+	if (sysctl(mib, 4, kp, &len, NULL, 0) == -1 || len == 0) {
+		errno = ESRCH;
+		return -1;
+	}
+	return 0;
+}
+#endif
+
 int
 proc_start_time(pid_t pid, int64_t *start)
 {
@@ -72,14 +88,10 @@ proc_start_time(pid_t pid, int64_t *start)
 
 	return read_stat(pid, &state, &sid, start);
 #elif defined(__APPLE__)
-	int mib[4] = { CTL_KERN, KERN_PROC, KERN_PROC_PID, (int)pid };
 	struct kinfo_proc kp;
-	size_t len = sizeof(kp);
 
-	if (sysctl(mib, 4, &kp, &len, NULL, 0) == -1 || len == 0) {
-		errno = ESRCH;
+	if (kinfo(pid, &kp) == -1)
 		return -1;
-	}
 	*start = (int64_t)kp.kp_proc.p_starttime.tv_sec * 1000000 +
 	    kp.kp_proc.p_starttime.tv_usec;
 	return 0;
@@ -126,14 +138,10 @@ proc_uid(pid_t pid, uid_t *uid)
 	*uid = sb.st_uid;
 	return 0;
 #elif defined(__APPLE__)
-	int mib[4] = { CTL_KERN, KERN_PROC, KERN_PROC_PID, (int)pid };
 	struct kinfo_proc kp;
-	size_t len = sizeof(kp);
 
-	if (sysctl(mib, 4, &kp, &len, NULL, 0) == -1 || len == 0) {
-		errno = ESRCH;
+	if (kinfo(pid, &kp) == -1)
 		return -1;
-	}
 	*uid = kp.kp_eproc.e_ucred.cr_uid;
 	return 0;
 #else

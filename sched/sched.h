@@ -363,6 +363,9 @@ int	 exec_signal(const struct proc *p, int sig);
  * if it is gone.
  */
 int	 exec_watch(pid_t pid, int64_t start, struct proc *p);
+/* *ev: an EV_EXITED of a process that was not our child (how it ended is
+ * unknown), with why for its run (or NULL). */
+void	 exec_ended(struct fsm_event *ev, const char *why);
 /* A wait status in words: "exited 1", "killed by signal KILL". */
 void	 exec_status_text(int status, char *buf, size_t len);
 
@@ -561,6 +564,12 @@ struct sched {
  * 1 if v's state or whether it has a process changed.
  */
 int	 vm_feed(struct sched *s, struct vm *v, const struct fsm_event *ev);
+/*
+ * v runs, started (Unix ms; 0: not known) by a daemon that died before it
+ * recorded it: feed EV_ADOPT, its run to be opened (issue 12 shares it
+ * with the detached driver's takeover).
+ */
+void	 vm_take_over(struct sched *s, struct vm *v, int64_t started);
 /* The VM called name, or with that id; NULL if there is none. */
 struct vm	*vm_by_name(struct sched *s, const char *name);
 struct vm	*vm_by_id(struct sched *s, int64_t id);

@@ -29,12 +29,12 @@ liveness and crashes are real. A NAME.noacpi file (this stand-in's
 convention) makes a guest that ignores the power button.
 """
 import os
-import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.realpath(__file__))
-FAKEVM = os.path.join(HERE, "fakevm.py")
+sys.path.insert(0, HERE)
+import fakevm  # noqa: E402
+
 HOME = os.environ.get("FAKE_VBOX_HOME", os.path.expanduser("~/.fake-vbox"))
 
 
@@ -53,19 +53,15 @@ def registered(name):
 
 
 def book(name):
-    b = path(name, ".book")
-    os.makedirs(b, exist_ok=True)
-    return b
+    return path(name, ".book")
 
 
-def fakevm(what, name, *extra):
-    return subprocess.run([sys.executable, FAKEVM, what, "--book",
-                           book(name)] + list(extra), capture_output=True,
-                          text=True)
+def fake(what, name, *extra):
+    return fakevm.tool(what, book(name), *extra)
 
 
 def vmstate(name):
-    s = fakevm("status", name).stdout.strip()
+    s = fakevm.state(book(name))
     if s == "running":
         return "running"
     if s == "saved":
@@ -82,12 +78,8 @@ def running(name):
         fail("Machine '%s' is not currently running" % name)
 
 
-def wait_off(name, timeout=60):
-    deadline = time.monotonic() + timeout
-    while vmstate(name) == "running":
-        if time.monotonic() > deadline:
-            fail("Timed out")
-        time.sleep(0.05)
+def wait_off(name):
+    fakevm.wait_gone(book(name), 60, fail)
 
 
 def main():
@@ -103,7 +95,7 @@ def main():
         except FileNotFoundError:
             pass
         print('Waiting for VM "%s" to power on...' % name)
-        r = fakevm("start", name, "--")
+        r = fake("start", name, "--")
         if r.returncode != 0:
             fail(r.stderr.strip())
         print('VM "%s" has been successfully started.' % name)
@@ -126,17 +118,17 @@ def main():
         running(name)
         if what == "acpipowerbutton":
             if not os.path.exists(path(name, ".noacpi")):
-                fakevm("stop", name)
+                fake("stop", name)
             return 0
         if what == "poweroff":
             open(path(name, ".poweroff"), "w").close()
-            fakevm("kill", name)
+            fake("kill", name)
             wait_off(name)
             sys.stderr.write("0%...10%...20%...30%...40%...50%...60%..."
                              "70%...80%...90%...100%\n")
             return 0
         if what == "savestate":
-            fakevm("suspend", name)
+            fake("suspend", name)
             wait_off(name)
             sys.stderr.write("0%...10%...20%...30%...40%...50%...60%..."
                              "70%...80%...90%...100%\n")

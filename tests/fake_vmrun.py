@@ -29,12 +29,11 @@ that says tools.running = "FALSE" (this stand-in's convention) has no
 VMware Tools running in its guest.
 """
 import os
-import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.realpath(__file__))
-FAKEVM = os.path.join(HERE, "fakevm.py")
+sys.path.insert(0, HERE)
+import fakevm  # noqa: E402
 
 
 def fail(msg):
@@ -43,32 +42,20 @@ def fail(msg):
 
 
 def book(vmx):
-    b = vmx + ".book"
-    os.makedirs(b, exist_ok=True)
-    return b
+    return vmx + ".book"
 
 
-def fakevm(what, vmx, *extra):
-    return subprocess.run([sys.executable, FAKEVM, what, "--book",
-                           book(vmx)] + list(extra), capture_output=True,
-                          text=True)
+def fake(what, vmx, *extra):
+    return fakevm.tool(what, book(vmx), *extra)
 
 
 def state(vmx):
-    return fakevm("status", vmx).stdout.strip()
+    return fakevm.state(book(vmx))
 
 
 def tools(vmx):
     with open(vmx) as f:
         return 'tools.running = "FALSE"' not in f.read()
-
-
-def wait_off(vmx, timeout=60):
-    deadline = time.monotonic() + timeout
-    while state(vmx) == "running":
-        if time.monotonic() > deadline:
-            fail("The operation timed out")
-        time.sleep(0.05)
 
 
 def registry():
@@ -109,7 +96,7 @@ def main():
             fail("The virtual machine is already running")
         with open(registry(), "a") as f:
             f.write(vmx + "\n")
-        r = fakevm("start", vmx, "--")
+        r = fake("start", vmx, "--")
         if r.returncode != 0:
             fail(r.stderr.strip())
         return 0
@@ -120,10 +107,11 @@ def main():
             fail("The VMware Tools are not running in the virtual "
                  "machine: %s" % vmx)
         if cmd == "suspend":
-            fakevm("suspend", vmx)
+            fake("suspend", vmx)
         else:
-            fakevm("kill" if opt == "hard" else "stop", vmx)
-        wait_off(vmx)
+            fake("kill" if opt == "hard" else "stop", vmx)
+        fakevm.wait_gone(book(vmx), 60,
+                         lambda m: fail("The operation timed out"))
         return 0
     fail("Unrecognized command: " + cmd)
 

@@ -63,6 +63,31 @@ def running(book):
     return int(pid) if pid and alive(int(pid)) else None
 
 
+# For the stand-ins of hypervisor tools (fake_vmrun.py, fake_vboxmanage.py),
+# which keep their VMs as this guest.
+def tool(what, book, *extra):
+    """Run `fakevm.py what --book book extra...`; its CompletedProcess."""
+    import subprocess
+    os.makedirs(book, exist_ok=True)
+    return subprocess.run([sys.executable, os.path.abspath(__file__), what,
+                           "--book", book] + list(extra),
+                          capture_output=True, text=True)
+
+
+def state(book):
+    """What `fakevm.py status` says of the guest of book."""
+    return tool("status", book).stdout.strip()
+
+
+def wait_gone(book, timeout, fail):
+    """Wait until the guest of book no longer runs, else fail(msg)."""
+    deadline = time.monotonic() + timeout
+    while state(book) == "running":
+        if time.monotonic() > deadline:
+            fail("Timed out")
+        time.sleep(0.05)
+
+
 def run(a):
     book = a.book
 

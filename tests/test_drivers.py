@@ -14,7 +14,7 @@ import sys
 import time
 import unittest
 
-from vmtest import DaemonCase, wait_for
+from vmtest import DaemonCase, alive, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FAKEVM = os.path.join(HERE, "fakevm.py")
@@ -22,13 +22,6 @@ FAKEVM = os.path.join(HERE, "fakevm.py")
 STATUS_MAP = ["running=running", "suspended=saved", "stopped=exited 0",
               "crashed=exited *", "crashed=crashed"]
 
-
-def alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, ProcessLookupError):
-        return False
 
 
 class Matrix:

@@ -16,7 +16,7 @@ import subprocess
 import time
 import unittest
 
-from vmtest import DaemonCase, wait_for
+from vmtest import DaemonCase, alive, wait_for
 
 VIRSH = shutil.which("virsh")
 LIBVIRTD = shutil.which("libvirtd") or (
@@ -46,13 +46,6 @@ def answers():
     return subprocess.run([VIRSH, "-c", URI, "version"],
                           capture_output=True, timeout=30).returncode == 0
 
-
-def alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, ProcessLookupError):
-        return False
 
 
 class Daemons:

@@ -13,18 +13,11 @@ import time
 import unittest
 
 from qmpwatch import QmpWatch
-from vmtest import DaemonCase, wait_for
+from vmtest import DaemonCase, alive, wait_for
 
 QEMU = shutil.which("qemu-system-x86_64")
 BASE = ["-machine", "none", "-nodefaults", "-display", "none"]
 
-
-def alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, ProcessLookupError):
-        return False
 
 
 def comm(pid):

@@ -17,18 +17,11 @@ import sys
 import time
 import unittest
 
-from vmtest import DaemonCase, VmschedCase, wait_for
+from vmtest import DaemonCase, VmschedCase, alive, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FAKEVM = os.path.join(HERE, "fakevm.py")
 
-
-def alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, ProcessLookupError):
-        return False
 
 
 class Tools:

@@ -26,6 +26,15 @@ class Result:
         return "rc=%d out=%r err=%r" % (self.rc, self.out, self.err)
 
 
+def alive(pid):
+    """Whether pid runs (a zombie has ended)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+
+
 def wait_for(cond, timeout=10.0, interval=0.02, what="condition"):
     """Poll cond() until it returns a true value; fail after timeout s."""
     deadline = time.monotonic() + timeout
