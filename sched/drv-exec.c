@@ -248,28 +248,39 @@ open_log(const struct child *ch, struct failure *f)
 	return 0;
 }
 
+/* Room for one descriptor in a message's control data. */
+union fdmsg {
+	struct cmsghdr	h;
+	char		buf[CMSG_SPACE(sizeof(int))];
+};
+
+/* msg carrying len bytes at data and control room in u. */
+static void
+fdmsg_init(struct msghdr *msg, struct iovec *iov, void *data, size_t len,
+    union fdmsg *u)
+{
+	memset(msg, 0, sizeof(*msg));
+	memset(u, 0, sizeof(*u));
+	iov->iov_base = data;
+	iov->iov_len = len;
+	msg->msg_iov = iov;
+	msg->msg_iovlen = 1;
+	msg->msg_control = u->buf;
+	msg->msg_controllen = sizeof(u->buf);
+}
+
 /* Send descriptor fd and the size of its file over the socket sock
  * (SCM_RIGHTS); best effort. */
 static void
 send_fd(int sock, int fd)
 {
 	off_t at = lseek(fd, 0, SEEK_END);
-	union {
-		struct cmsghdr	h;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	} u;
+	union fdmsg u;
 	struct msghdr msg;
 	struct cmsghdr *cm;
 	struct iovec iov;
 
-	memset(&msg, 0, sizeof(msg));
-	memset(&u, 0, sizeof(u));
-	iov.iov_base = &at;
-	iov.iov_len = sizeof(at);
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = u.buf;
-	msg.msg_controllen = sizeof(u.buf);
+	fdmsg_init(&msg, &iov, &at, sizeof(at), &u);
 	cm = CMSG_FIRSTHDR(&msg);
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
@@ -283,23 +294,14 @@ send_fd(int sock, int fd)
 static int
 recv_fd(int sock, off_t *at)
 {
-	union {
-		struct cmsghdr	h;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	} u;
+	union fdmsg u;
 	struct msghdr msg;
 	struct cmsghdr *cm;
 	struct iovec iov;
 	int fd = -1;
 
 	*at = 0;
-	memset(&msg, 0, sizeof(msg));
-	iov.iov_base = at;
-	iov.iov_len = sizeof(*at);
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = u.buf;
-	msg.msg_controllen = sizeof(u.buf);
+	fdmsg_init(&msg, &iov, at, sizeof(*at), &u);
 	if (recvmsg(sock, &msg, MSG_DONTWAIT) != (ssize_t)sizeof(*at))
 		return -1;
 	for (cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm))

@@ -897,6 +897,17 @@ END_TEST
 
 /* --- issue 12: detached VMs --------------------------------------- */
 
+/* One detached VM, booted: its start command runs. */
+static void
+detached_boot(struct fleet *f, unsigned seed)
+{
+	fleet_init(f, 1, seed);
+	f->fl_vm[0].v_detached = 1;
+	boot(f);
+	ck_assert_int_eq(f->fl_vm[0].v_f.f_state, VM_STARTING);
+	ck_assert(f->fl_vm[0].v_start_pending);
+}
+
 /* Run the clock until vm0's start command has answered: it started. */
 static void
 until_started(struct fleet *f)
@@ -908,11 +919,7 @@ until_started(struct fleet *f)
 
 START_TEST(detached_start_is_answered_later)
 {
-	fleet_init(&fl, 1, 21);
-	fl.fl_vm[0].v_detached = 1;
-	boot(&fl);
-	ck_assert_int_eq(fl.fl_vm[0].v_f.f_state, VM_STARTING);
-	ck_assert(fl.fl_vm[0].v_start_pending);
+	detached_boot(&fl, 21);
 	until_started(&fl);
 	calm(&fl);
 	ck_assert_int_eq(fl.fl_vm[0].v_f.f_state, VM_UP);
@@ -924,10 +931,7 @@ END_TEST
 
 START_TEST(detached_restart_while_starting_restarts_once_started)
 {
-	fleet_init(&fl, 1, 22);
-	fl.fl_vm[0].v_detached = 1;
-	boot(&fl);
-	ck_assert_int_eq(fl.fl_vm[0].v_f.f_state, VM_STARTING);
+	detached_boot(&fl, 22);
 	request(&fl, 0, "restart");
 	ck_assert_int_eq(fl.fl_vm[0].v_f.f_state, VM_STARTING);
 	until_started(&fl);
@@ -949,9 +953,7 @@ END_TEST
 
 START_TEST(detached_stop_while_starting_stops_once_started)
 {
-	fleet_init(&fl, 1, 23);
-	fl.fl_vm[0].v_detached = 1;
-	boot(&fl);
+	detached_boot(&fl, 23);
 	request(&fl, 0, "stop");
 	ck_assert_int_eq(fl.fl_vm[0].v_f.f_state, VM_STARTING);
 	until_started(&fl);
@@ -968,10 +970,7 @@ END_TEST
 
 START_TEST(detached_start_under_way_survives_a_daemon_crash)
 {
-	fleet_init(&fl, 1, 24);
-	fl.fl_vm[0].v_detached = 1;
-	boot(&fl);
-	ck_assert(fl.fl_vm[0].v_start_pending);
+	detached_boot(&fl, 24);
 	fl.fl_vm[0].v_start_fails = 0;
 	crash(&fl);
 	ck_assert(fl.fl_vm[0].v_proc.fp_alive);	/* it started anyway */
