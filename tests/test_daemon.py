@@ -449,3 +449,79 @@ def procs_with(marker):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class StoreTrouble(DaemonCase):
+    """The database refuses writes for a while (chaos findings): restarts
+    keep their schedule, the trouble is logged once, and what happened
+    meanwhile is written once it takes writes again."""
+
+    def crasher(self):
+        self.pids = os.path.join(self.dir, "pids")
+        self.ok("add", "crash", "--backoff-initial", "100ms",
+                "--backoff-factor", "1", "--max-failures", "0", "--",
+                "sh", "-c", 'echo $$ >> "$0"; exit 1', self.pids)
+
+    def spawned(self):
+        if not os.path.exists(self.pids):
+            return []
+        with open(self.pids) as f:
+            return [int(l) for l in f if l.strip()]
+
+    def all_recorded(self):
+        pids = set(self.spawned())
+        rows = self.sql("SELECT pid FROM run WHERE vm = 'crash' AND "
+                        "ended_at IS NOT NULL")
+        return pids <= set(p for (p,) in rows)
+
+    def keeps_going(self):
+        n = len(self.spawned())
+        wait_for(lambda: len(self.spawned()) >= n + 5, timeout=5,
+                 what="restarts while the database refuses writes")
+
+    def test_restarts_go_on_while_another_process_holds_it(self):
+        import sqlite3
+        self.crasher()
+        self.start_daemon()
+        wait_for(lambda: len(self.runs("crash")) >= 3, what="3 runs")
+        con = sqlite3.connect(self.db, isolation_level=None, timeout=10)
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            self.keeps_going()
+        finally:
+            con.rollback()
+            con.close()
+        wait_for(self.all_recorded, timeout=10, what="every run recorded")
+        self.assertLessEqual(self.read_log().count("keeping changes in "
+                                                   "memory"), 1)
+
+    @unittest.skipUnless(os.geteuid() == 0, "mounting a tmpfs needs root")
+    def test_disk_full_then_everything_is_written(self):
+        import tempfile
+        mnt = tempfile.mkdtemp(prefix="vmsched-test-full-")
+        self.addCleanup(shutil.rmtree, mnt, ignore_errors=True)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700",
+                        "tmpfs", mnt], check=True)
+        self.addCleanup(subprocess.run, ["umount", "-l", mnt])
+        self.db = os.path.join(mnt, "vmsched.db")
+        self.env["VMSCHED_DB"] = self.db
+        self.crasher()
+        self.start_daemon()
+        wait_for(lambda: len(self.runs("crash")) >= 3, what="3 runs")
+        filler = os.path.join(mnt, "filler")
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            for size in (65536, 4096, 1):
+                while True:
+                    try:
+                        os.write(fd, b"\0" * size)
+                    except OSError:
+                        break
+        finally:
+            os.close(fd)
+        self.keeps_going()
+        os.unlink(filler)
+        wait_for(self.all_recorded, timeout=10, what="every run recorded")
+        full = [l for l in self.read_log().splitlines() if "full" in l]
+        self.assertGreaterEqual(len(full), 1)
+        self.assertLessEqual(len(full), 2, full)
