@@ -197,7 +197,8 @@ cmp_wave(const void *a, const void *b)
 void
 vm_sort(struct sched *s)
 {
-	qsort(s->s_vms, s->s_nvms, sizeof(*s->s_vms), cmp_wave);
+	if (s->s_nvms > 0)
+		qsort(s->s_vms, s->s_nvms, sizeof(*s->s_vms), cmp_wave);
 }
 
 /* Rebuild the lookup arrays after VMs came or went. */
@@ -213,10 +214,12 @@ index_vms(struct sched *s)
 	if ((byid = realloc(s->s_byid, n * sizeof(*byid))) == NULL)
 		return -1;
 	s->s_byid = byid;
-	memcpy(byname, s->s_vms, s->s_nvms * sizeof(*byname));
-	memcpy(byid, s->s_vms, s->s_nvms * sizeof(*byid));
-	qsort(byname, s->s_nvms, sizeof(*byname), cmp_name);
-	qsort(byid, s->s_nvms, sizeof(*byid), cmp_id);
+	if (s->s_nvms > 0) {
+		memcpy(byname, s->s_vms, s->s_nvms * sizeof(*byname));
+		memcpy(byid, s->s_vms, s->s_nvms * sizeof(*byid));
+		qsort(byname, s->s_nvms, sizeof(*byname), cmp_name);
+		qsort(byid, s->s_nvms, sizeof(*byid), cmp_id);
+	}
 	s->s_nindex = s->s_nvms;
 	vm_sort(s);
 	return 0;
@@ -227,6 +230,8 @@ vm_by_name(struct sched *s, const char *name)
 {
 	struct vm key, *kp = &key, **found;
 
+	if (s->s_nindex == 0)
+		return NULL;
 	snprintf(key.v_name, sizeof(key.v_name), "%s", name);
 	found = bsearch(&kp, s->s_byname, s->s_nindex, sizeof(*s->s_byname),
 	    cmp_name);
@@ -238,6 +243,8 @@ vm_by_id(struct sched *s, int64_t id)
 {
 	struct vm key, *kp = &key, **found;
 
+	if (s->s_nindex == 0)
+		return NULL;
 	key.v_id = id;
 	found = bsearch(&kp, s->s_byid, s->s_nindex, sizeof(*s->s_byid),
 	    cmp_id);
