@@ -135,8 +135,7 @@ slot_for(struct sched *s, struct vm *v)
 
 /* The common part: v as it is now. */
 static void
-fill(struct sched *s, struct vm *v, struct jent *e, enum vm_state st,
-    const char *why)
+fill(struct vm *v, struct jent *e, enum vm_state st, const char *why)
 {
 	struct db_change *c = &e->je_c;
 	const struct fsm *f = &v->v_fsm;
@@ -159,7 +158,6 @@ fill(struct sched *s, struct vm *v, struct jent *e, enum vm_state st,
 	c->c_run_ref = v->v_run_ref;
 	c->c_code = -1;
 	c->c_delay_ms = -1;
-	(void)s;
 }
 
 void
@@ -176,7 +174,7 @@ jrn_record(struct sched *s, struct vm *v, const struct fsm_record *r)
 			v->v_run_ref = -2;
 		return;
 	}
-	fill(s, v, e, r->r_state, r->r_why);
+	fill(v, e, r->r_state, r->r_why);
 	c = &e->je_c;
 	c->c_failures = r->r_failures;
 	c->c_restarts = r->r_restarts;
@@ -234,7 +232,7 @@ jrn_touch(struct sched *s, struct vm *v)
 	}
 	if ((e = slot_for(s, v)) == NULL)
 		return;
-	fill(s, v, e, v->v_fsm.f_state, v->v_fsm.f_why[0] ?
+	fill(v, e, v->v_fsm.f_state, v->v_fsm.f_why[0] ?
 	    v->v_fsm.f_why : NULL);
 	v->v_jent = (int)(e - j->j_ents) + 1;
 }

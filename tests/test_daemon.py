@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import unittest
 
-from vmtest import DaemonCase, wait_for
+from vmtest import DaemonCase, fill_fs, wait_for
 
 
 class Restarts(DaemonCase):
@@ -509,16 +509,7 @@ class StoreTrouble(DaemonCase):
         self.start_daemon()
         wait_for(lambda: len(self.runs("crash")) >= 3, what="3 runs")
         filler = os.path.join(mnt, "filler")
-        fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
-        try:
-            for size in (65536, 4096, 1):
-                while True:
-                    try:
-                        os.write(fd, b"\0" * size)
-                    except OSError:
-                        break
-        finally:
-            os.close(fd)
+        fill_fs(filler)
         self.keeps_going()
         os.unlink(filler)
         wait_for(self.all_recorded, timeout=10, what="every run recorded")
