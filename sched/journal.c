@@ -23,7 +23,8 @@
 #include "sched.h"
 #include "db.h"
 
-#define JRN_MAX		8192	/* entries kept while the store refuses */
+#define JRN_MAX		8192	/* entries kept while the store refuses
+				   (at least; 4 a VM for a large fleet) */
 #define RETRY_MIN_MS	100
 #define RETRY_MAX_MS	2000
 
@@ -93,6 +94,13 @@ state_only(const struct jent *e)
 	return e->je_c.c_run == CHANGE_RUN_NONE && e->je_c.c_events[0] == NULL;
 }
 
+/* How many entries are kept while the store refuses them. */
+static size_t
+jrn_max(const struct sched *s)
+{
+	return s->s_nvms * 4 > JRN_MAX ? s->s_nvms * 4 : JRN_MAX;
+}
+
 /*
  * An entry for v: its state-only entry of this pass to overwrite, else a
  * new one; NULL (counted as lost) when the queue is full.
@@ -111,10 +119,17 @@ slot_for(struct sched *s, struct vm *v)
 		ent_clear(e);
 		return e;
 	}
+	/* One pass may queue any number (a fleet's boot); what is kept
+	 * while the store refuses is bounded. */
+	if (j->j_failing && j->j_n >= jrn_max(s)) {
+		if (j->j_lost++ == 0)
+			j->j_lost_from = now_ms();
+		j->j_lost_to = now_ms();
+		return NULL;
+	}
 	if (j->j_n == j->j_cap) {
 		cap = j->j_cap ? j->j_cap * 2 : 64;
-		if (j->j_n >= JRN_MAX || (ne = realloc(j->j_ents, cap *
-		    sizeof(*ne))) == NULL) {
+		if ((ne = realloc(j->j_ents, cap * sizeof(*ne))) == NULL) {
 			if (j->j_lost++ == 0)
 				j->j_lost_from = now_ms();
 			j->j_lost_to = now_ms();
@@ -352,7 +367,7 @@ jrn_flush(struct sched *s)
 	if (j->j_retry_at != 0 && mono_ms() < j->j_retry_at)
 		return -1;
 	/* What could not be kept is said, once the store takes it. */
-	if (j->j_lost > 0 && j->j_n < JRN_MAX &&
+	if (j->j_lost > 0 && (!j->j_failing || j->j_n < jrn_max(s)) &&
 	    (e = slot_for(s, NULL)) != NULL) {
 		gapped = j->j_lost;
 		snprintf(j->j_gap, sizeof(j->j_gap), "%lld changes lost "
@@ -374,8 +389,8 @@ jrn_flush(struct sched *s)
 		if (transient(s->s_db)) {
 			if (!j->j_failing)
 				log_warnx("recording: %s; keeping changes in "
-				    "memory (at most %d) until the store "
-				    "takes them", s->s_db->db_err, JRN_MAX);
+				    "memory (at most %zu) until the store "
+				    "takes them", s->s_db->db_err, jrn_max(s));
 			j->j_failing = 1;
 			/* The gap entry is made again next time. */
 			if (gapped > 0)
