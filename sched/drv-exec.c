@@ -89,7 +89,8 @@ struct child {
 	const char	*ch_log;	/* resolved: no symlinks */
 	int		 ch_drop;	/* become ch_user */
 	struct cred	 ch_user;	/* the VM's user */
-	int		 ch_log_as;	/* 0 daemon, 1 the VM's user, 2 ch_other */
+	int		 ch_log_as;	/* 0 daemon, 1 the VM's user,
+					   2 ch_other */
 	struct cred	 ch_other;	/* who controls the log's path */
 	struct cred	 ch_self;	/* the daemon, to come back to */
 	int		 ch_report;	/* write end of the report pipe */
@@ -448,9 +449,9 @@ plan_creds(const struct launch *l, struct child *ch, struct passwd *pwbuf,
 		*pwp = pwbuf;
 		if (pw->pw_uid != self) {
 			if (self != 0) {
-				snprintf(why, len, "user %s: running as another "
-				    "user needs the daemon to run as root",
-				    vd->vd_user);
+				snprintf(why, len, "user %s: running as "
+				    "another user needs the daemon to run as "
+				    "root", vd->vd_user);
 				return -1;
 			}
 			if (cred_of(pw, &ch->ch_user, why, len) == -1)

@@ -32,7 +32,7 @@
 struct jent {
 	struct db_change	 je_c;
 	struct vm		*je_vm;		/* NULL: freed, or none */
-	char			*je_str[5];	/* what je_c's strings point to */
+	char			*je_str[5];	/* je_c's strings, owned */
 };
 
 struct journal {
