@@ -94,6 +94,9 @@ struct child {
 	struct cred	 ch_other;	/* who controls the log's path */
 	struct cred	 ch_self;	/* the daemon, to come back to */
 	int		 ch_report;	/* write end of the report pipe */
+	const sigset_t	*ch_reset;	/* signals to reset; NULL: all */
+	int		 ch_null;	/* /dev/null open for reading (above 2),
+					   or the child opens it */
 };
 
 /* Mark every descriptor from lowfd up close-on-exec. */
@@ -250,12 +253,14 @@ child(const struct child *ch)
 	sigset_t none;
 	int fd, sig;
 
-	/* Our handlers must not run here: defaults first, then a VM starts
-	 * with no signal blocked. */
+	/* Our handlers must not run here: defaults first (for the signals
+	 * the daemon catches or ignores, or every one when it did not say),
+	 * then a VM starts with no signal blocked. */
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
 	for (sig = 1; sig < NSIG; sig++)
-		sigaction(sig, &dfl, NULL);
+		if (ch->ch_reset == NULL || sigismember(ch->ch_reset, sig) == 1)
+			sigaction(sig, &dfl, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	setsid();
@@ -287,10 +292,16 @@ child(const struct child *ch)
 			goto fail;
 	}
 	f.f_stage = ST_STDIN;
-	if ((fd = open("/dev/null", O_RDONLY)) == -1 || dup2(fd, 0) == -1)
-		goto fail;
-	if (fd > 2)
-		close(fd);
+	if (ch->ch_null > 2) {
+		if (dup2(ch->ch_null, 0) == -1)
+			goto fail;
+	} else {
+		if ((fd = open("/dev/null", O_RDONLY)) == -1 ||
+		    dup2(fd, 0) == -1)
+			goto fail;
+		if (fd > 2)
+			close(fd);
+	}
 	f.f_stage = ST_CWD;
 	if (ch->ch_cwd != NULL && chdir(ch->ch_cwd) == -1)
 		goto fail;
@@ -506,6 +517,26 @@ log_failure(const struct launch *l, const struct child *ch,
 		    ch->ch_log, what);
 }
 
+/* A pipe closed on exec, both ends. 0, or -1 with errno. */
+static int
+report_pipe(int fds[2])
+{
+#if defined(__linux__) && defined(SYS_pipe2)
+	return (int)syscall(SYS_pipe2, fds, O_CLOEXEC);
+#else
+	if (pipe(fds) == -1)
+		return -1;
+	if (fcntl(fds[0], F_SETFD, FD_CLOEXEC) == -1 ||
+	    fcntl(fds[1], F_SETFD, FD_CLOEXEC) == -1) {
+		close(fds[0]);
+		close(fds[1]);
+		fds[0] = fds[1] = -1;
+		return -1;
+	}
+	return 0;
+#endif
+}
+
 /*
  * vfork and run ch in the child, every signal blocked around it. A
  * function of its own, so nothing of the caller's frame is live across
@@ -561,13 +592,8 @@ exec_launch(const struct launch *l, struct proc *p, char *why, size_t len)
 		snprintf(why, len, "%s", strerror(errno));
 		goto done;
 	}
-	if (pipe(fds) == -1) {
+	if (report_pipe(fds) == -1) {
 		snprintf(why, len, "pipe: %s", strerror(errno));
-		goto done;
-	}
-	if (fcntl(fds[0], F_SETFD, FD_CLOEXEC) == -1 ||
-	    fcntl(fds[1], F_SETFD, FD_CLOEXEC) == -1) {
-		snprintf(why, len, "fcntl: %s", strerror(errno));
 		goto done;
 	}
 	ch.ch_prog = prog;
@@ -576,6 +602,8 @@ exec_launch(const struct launch *l, struct proc *p, char *why, size_t len)
 	ch.ch_exec_fd = l->l_exec_fd;
 	ch.ch_cwd = l->l_def->vd_cwd;
 	ch.ch_report = fds[1];
+	ch.ch_reset = l->l_reset;
+	ch.ch_null = l->l_null_fd;
 
 	if ((pid = fork_child(&ch)) == -1) {
 		snprintf(why, len, "fork: %s", strerror(errno));

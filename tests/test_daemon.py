@@ -388,6 +388,19 @@ class Lifecycle(DaemonCase):
         self.assertIn(("log-file         %s" % path).encode(),
                       self.ok("show", "talk").out)
 
+    def test_a_vm_starts_with_default_signals(self):
+        # The daemon catches and ignores signals of its own; none of that
+        # reaches a VM, and the daemon's stdin is not the VM's.
+        self.ok("add", "sig", "--", "sleep", "1000")
+        self.start_daemon()
+        self.wait_state("sig", "up")
+        pid = self.pid("sig")
+        with open("/proc/%d/status" % pid) as f:
+            status = dict(l.split(":", 1) for l in f if ":" in l)
+        for key in ("SigIgn", "SigBlk", "SigCgt"):
+            self.assertEqual(int(status[key].strip(), 16), 0, key)
+        self.assertEqual(os.readlink("/proc/%d/fd/0" % pid), "/dev/null")
+
     def test_env_and_cwd(self):
         out = os.path.join(self.dir, "envout")
         self.ok("add", "envy", "--cwd", "/tmp", "--env", "GREETING=a b'c",
