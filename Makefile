@@ -93,7 +93,8 @@ TEST_HELPERS += $(BENCH_BINS)
 CHAOS_VM = $(BUILD)/tests/chaos-vm
 CHAOS_TOOLS = $(VMSCHED) $(CHAOS_VM) $(BUILD)/tests/hook_driver
 CHAOS_ENV = VMSCHED=$(abspath $(VMSCHED)) CHAOS_VM=$(abspath $(CHAOS_VM)) \
-	    HOOK_DRIVER=$(abspath $(BUILD)/tests/hook_driver)
+	    HOOK_DRIVER=$(abspath $(BUILD)/tests/hook_driver) \
+	    CHAOS_SANITIZED=$(if $(filter 1,$(SANITIZE)),1,0)
 
 # libFuzzer targets: tests/fuzz/<name>.c, built with clang.
 FUZZ_TARGETS = fuzz_vmx fuzz_plist fuzz_values fuzz_since fuzz_url

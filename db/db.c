@@ -558,8 +558,7 @@ db_close(struct db *db)
 	for (i = 0; i < DB_CACHE; i++) {
 		if (db->db_cache[i].dc_st != NULL)
 			sqlite3_finalize(db->db_cache[i].dc_st);
-		db->db_cache[i].dc_st = NULL;
-		db->db_cache[i].dc_sql = NULL;
+		memset(&db->db_cache[i], 0, sizeof(db->db_cache[i]));
 	}
 	if (db->db_h != NULL)
 		sqlite3_close(db->db_h);
@@ -770,32 +769,47 @@ db_cached(struct db *db, const char *sql)
 	return db->db_cache[i].dc_st;
 }
 
+/* The index of parameter name in st, remembered for a cached statement. */
 static int
-param(sqlite3_stmt *st, const char *name)
+param(struct db *db, sqlite3_stmt *st, const char *name)
 {
-	return sqlite3_bind_parameter_index(st, name);
+	size_t i, k;
+
+	for (i = 0; i < DB_CACHE && db->db_cache[i].dc_st != st; i++)
+		;
+	if (i == DB_CACHE)
+		return sqlite3_bind_parameter_index(st, name);
+	for (k = 0; k < 24 && db->db_cache[i].dc_pname[k] != NULL; k++)
+		if (db->db_cache[i].dc_pname[k] == name)
+			return db->db_cache[i].dc_pidx[k];
+	if (k == 24)
+		return sqlite3_bind_parameter_index(st, name);
+	db->db_cache[i].dc_pname[k] = name;
+	return db->db_cache[i].dc_pidx[k] = sqlite3_bind_parameter_index(st,
+	    name);
 }
 
 int
-db_bind_int(sqlite3_stmt *st, const char *name, int64_t v)
+db_bind_int(struct db *db, sqlite3_stmt *st, const char *name, int64_t v)
 {
-	return sqlite3_bind_int64(st, param(st, name), v) == SQLITE_OK ?
+	return sqlite3_bind_int64(st, param(db, st, name), v) == SQLITE_OK ?
 	    DB_OK : DB_ERR;
 }
 
 int
-db_bind_id(sqlite3_stmt *st, const char *name, int64_t v)
+db_bind_id(struct db *db, sqlite3_stmt *st, const char *name, int64_t v)
 {
 	if (v < 0)
-		return sqlite3_bind_null(st, param(st, name)) == SQLITE_OK ?
-		    DB_OK : DB_ERR;
-	return db_bind_int(st, name, v);
+		return sqlite3_bind_null(st, param(db, st, name)) ==
+		    SQLITE_OK ? DB_OK : DB_ERR;
+	return db_bind_int(db, st, name, v);
 }
 
 int
-db_bind_text(sqlite3_stmt *st, const char *name, const char *s)
+db_bind_text(struct db *db, sqlite3_stmt *st, const char *name,
+    const char *s)
 {
-	int i = param(st, name);
+	int i = param(db, st, name);
 
 	return (s ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) :
 	    sqlite3_bind_null(st, i)) == SQLITE_OK ? DB_OK : DB_ERR;

@@ -41,6 +41,8 @@ struct db {
 	struct {
 		const char	*dc_sql;	/* the text, by address */
 		sqlite3_stmt	*dc_st;
+		const char	*dc_pname[24];	/* parameter names seen ... */
+		int		 dc_pidx[24];	/* ... and their indexes */
 	} db_cache[DB_CACHE];		/* finalized by db_close */
 };
 
@@ -144,10 +146,17 @@ int	 db_textv(struct db *db, char **out, const char *sql,
  * with db_err set if it does not prepare.
  */
 sqlite3_stmt	*db_cached(struct db *db, const char *sql);
-/* Bind by parameter name (":name"); -1 for db_bind_id binds NULL. */
-int	 db_bind_int(sqlite3_stmt *st, const char *name, int64_t v);
-int	 db_bind_id(sqlite3_stmt *st, const char *name, int64_t v);
-int	 db_bind_text(sqlite3_stmt *st, const char *name, const char *s);
+/*
+ * Bind by parameter name (":name", a string literal: a cached statement
+ * remembers its index by the name's address); -1 for db_bind_id binds
+ * NULL. DB_OK or DB_ERR.
+ */
+int	 db_bind_int(struct db *db, sqlite3_stmt *st, const char *name,
+	    int64_t v);
+int	 db_bind_id(struct db *db, sqlite3_stmt *st, const char *name,
+	    int64_t v);
+int	 db_bind_text(struct db *db, sqlite3_stmt *st, const char *name,
+	    const char *s);
 /* Step st to its end: DB_OK, or DB_ERR with db_err set; resets it. */
 int	 db_step_done(struct db *db, sqlite3_stmt *st);
 /* Record a printf-style message in db->db_err; returns status. */

@@ -71,7 +71,7 @@ db_webhook_get(struct db *db, struct db_webhook *wh)
 	memset(wh, 0, sizeof(*wh));
 	if ((st = db_cached(db, sql_webhook)) == NULL)
 		return DB_ERR;
-	db_bind_int(st, ":give_up", HOOK_GIVE_UP_MS);
+	db_bind_int(db, st, ":give_up", HOOK_GIVE_UP_MS);
 	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
 		db_fail(db, DB_ERR, "reading the webhook settings: %s",
 		    sqlite3_errmsg(db->db_h));

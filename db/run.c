@@ -134,12 +134,12 @@ write_run(struct db *db, struct db_change *c)
 	if (c->c_run == CHANGE_RUN_OPEN || c->c_run == CHANGE_RUN_ONESHOT) {
 		if ((st = db_cached(db, sql_run_open)) == NULL)
 			return DB_ERR;
-		db_bind_text(st, ":vm", c->c_vm);
-		db_bind_text(st, ":boot_id", c->c_boot_id);
-		db_bind_int(st, ":started_at", c->c_started_at);
-		db_bind_id(st, ":pid", c->c_pid);
-		db_bind_int(st, ":pid_start", c->c_pid_start);
-		db_bind_text(st, ":detail", c->c_run == CHANGE_RUN_OPEN ?
+		db_bind_text(db, st, ":vm", c->c_vm);
+		db_bind_text(db, st, ":boot_id", c->c_boot_id);
+		db_bind_int(db, st, ":started_at", c->c_started_at);
+		db_bind_id(db, st, ":pid", c->c_pid);
+		db_bind_int(db, st, ":pid_start", c->c_pid_start);
+		db_bind_text(db, st, ":detail", c->c_run == CHANGE_RUN_OPEN ?
 		    c->c_open_detail : NULL);
 		if (db_step_done(db, st) != DB_OK)
 			return DB_ERR;
@@ -148,16 +148,17 @@ write_run(struct db *db, struct db_change *c)
 	if (c->c_run == CHANGE_RUN_CLOSE || c->c_run == CHANGE_RUN_ONESHOT) {
 		if ((st = db_cached(db, sql_run_close)) == NULL)
 			return DB_ERR;
-		db_bind_int(st, ":at", c->c_at);
-		db_bind_id(st, ":code", c->c_code);
-		db_bind_id(st, ":signal", c->c_signal > 0 ? c->c_signal : -1);
-		db_bind_text(st, ":reason", c->c_reason);
-		db_bind_text(st, ":detail", c->c_detail);
-		db_bind_text(st, ":rule", c->c_rule);
-		db_bind_int(st, ":failures", c->c_failures);
-		db_bind_id(st, ":delay_ms", c->c_delay_ms);
-		db_bind_int(st, ":breaker", c->c_breaker);
-		db_bind_int(st, ":run_id", c->c_run_id);
+		db_bind_int(db, st, ":at", c->c_at);
+		db_bind_id(db, st, ":code", c->c_code);
+		db_bind_id(db, st, ":signal", c->c_signal > 0 ? c->c_signal :
+		    -1);
+		db_bind_text(db, st, ":reason", c->c_reason);
+		db_bind_text(db, st, ":detail", c->c_detail);
+		db_bind_text(db, st, ":rule", c->c_rule);
+		db_bind_int(db, st, ":failures", c->c_failures);
+		db_bind_id(db, st, ":delay_ms", c->c_delay_ms);
+		db_bind_int(db, st, ":breaker", c->c_breaker);
+		db_bind_int(db, st, ":run_id", c->c_run_id);
 		if (db_step_done(db, st) != DB_OK)
 			return DB_ERR;
 	}
@@ -173,23 +174,23 @@ write_state(struct db *db, const struct db_change *c)
 		return DB_OK;
 	if ((st = db_cached(db, sql_state)) == NULL)
 		return DB_ERR;
-	db_bind_int(st, ":vm_id", c->c_vm_id);
-	db_bind_text(st, ":state", c->c_state);
-	db_bind_text(st, ":why", c->c_why);
-	db_bind_int(st, ":at", c->c_at);
-	db_bind_id(st, ":pid", c->c_pid);
-	db_bind_int(st, ":pid_start", c->c_pid_start);
-	db_bind_int(st, ":run_id", c->c_run_id);
-	db_bind_int(st, ":failures", c->c_failures);
-	db_bind_int(st, ":restarts", c->c_restarts);
-	db_bind_id(st, ":next_start_at", c->c_next_start_at > 0 ?
+	db_bind_int(db, st, ":vm_id", c->c_vm_id);
+	db_bind_text(db, st, ":state", c->c_state);
+	db_bind_text(db, st, ":why", c->c_why);
+	db_bind_int(db, st, ":at", c->c_at);
+	db_bind_id(db, st, ":pid", c->c_pid);
+	db_bind_int(db, st, ":pid_start", c->c_pid_start);
+	db_bind_int(db, st, ":run_id", c->c_run_id);
+	db_bind_int(db, st, ":failures", c->c_failures);
+	db_bind_int(db, st, ":restarts", c->c_restarts);
+	db_bind_id(db, st, ":next_start_at", c->c_next_start_at > 0 ?
 	    c->c_next_start_at : -1);
-	db_bind_int(st, ":owed", c->c_owed != 0);
-	db_bind_int(st, ":closed", c->c_run == CHANGE_RUN_CLOSE ||
+	db_bind_int(db, st, ":owed", c->c_owed != 0);
+	db_bind_int(db, st, ":closed", c->c_run == CHANGE_RUN_CLOSE ||
 	    c->c_run == CHANGE_RUN_ONESHOT);
-	db_bind_text(st, ":boot_id", c->c_boot_id);
-	db_bind_id(st, ":handled", c->c_handled);
-	db_bind_int(st, ":live", c->c_live != 0);
+	db_bind_text(db, st, ":boot_id", c->c_boot_id);
+	db_bind_id(db, st, ":handled", c->c_handled);
+	db_bind_int(db, st, ":live", c->c_live != 0);
 	return db_step_done(db, st);
 }
 
@@ -205,21 +206,21 @@ write_events(struct db *db, const struct db_change *c, int hooked,
 	    c->c_events[i] != NULL; i++) {
 		if ((st = db_cached(db, sql_event)) == NULL)
 			return DB_ERR;
-		db_bind_int(st, ":at", c->c_at);
-		db_bind_text(st, ":event", c->c_events[i]);
-		db_bind_text(st, ":vm", c->c_vm);
-		db_bind_id(st, ":pid", pid > 0 ? pid : -1);
-		db_bind_id(st, ":code", c->c_code);
-		db_bind_int(st, ":signal", c->c_signal);
-		db_bind_text(st, ":reason", c->c_reason);
-		db_bind_text(st, ":detail", c->c_detail);
-		db_bind_text(st, ":rule", c->c_rule);
-		db_bind_int(st, ":restarts", c->c_restarts);
-		db_bind_int(st, ":failures", c->c_failures);
-		db_bind_id(st, ":delay_ms", c->c_delay_ms);
-		db_bind_text(st, ":state", c->c_state);
-		db_bind_text(st, ":why", c->c_why);
-		db_bind_text(st, ":status", hooked &&
+		db_bind_int(db, st, ":at", c->c_at);
+		db_bind_text(db, st, ":event", c->c_events[i]);
+		db_bind_text(db, st, ":vm", c->c_vm);
+		db_bind_id(db, st, ":pid", pid > 0 ? pid : -1);
+		db_bind_id(db, st, ":code", c->c_code);
+		db_bind_int(db, st, ":signal", c->c_signal);
+		db_bind_text(db, st, ":reason", c->c_reason);
+		db_bind_text(db, st, ":detail", c->c_detail);
+		db_bind_text(db, st, ":rule", c->c_rule);
+		db_bind_int(db, st, ":restarts", c->c_restarts);
+		db_bind_int(db, st, ":failures", c->c_failures);
+		db_bind_id(db, st, ":delay_ms", c->c_delay_ms);
+		db_bind_text(db, st, ":state", c->c_state);
+		db_bind_text(db, st, ":why", c->c_why);
+		db_bind_text(db, st, ":status", hooked &&
 		    hook_filter_match(filter, c->c_events[i]) ? "pending" :
 		    "none");
 		if (db_step_done(db, st) != DB_OK)

@@ -162,14 +162,14 @@ write_driver(struct db *db, int64_t id, const struct vm_def *vd)
 	if (json_strv(db, &vd->vd_status_map, &map) != DB_OK ||
 	    (st = db_cached(db, sql_driver)) == NULL)
 		goto done;
-	db_bind_text(st, ":driver", vm_driver_name(vd->vd_driver));
-	db_bind_text(st, ":pid_file", vd->vd_pid_file);
-	db_bind_int(st, ":status_interval_ms", vd->vd_status_interval_ms);
-	db_bind_text(st, ":status_map", map);
-	db_bind_int(st, ":cmd_timeout_ms", vd->vd_cmd_timeout_ms);
-	db_bind_int(st, ":id", id);
+	db_bind_text(db, st, ":driver", vm_driver_name(vd->vd_driver));
+	db_bind_text(db, st, ":pid_file", vd->vd_pid_file);
+	db_bind_int(db, st, ":status_interval_ms", vd->vd_status_interval_ms);
+	db_bind_text(db, st, ":status_map", map);
+	db_bind_int(db, st, ":cmd_timeout_ms", vd->vd_cmd_timeout_ms);
+	db_bind_int(db, st, ":id", id);
 	for (i = 0; i < CMD_N; i++)
-		db_bind_text(st, cmd_params[i], cmd[i]);
+		db_bind_text(db, st, cmd_params[i], cmd[i]);
 	rc = db_step_done(db, st);
 done:
 	for (i = 0; i < CMD_N; i++)
@@ -463,7 +463,7 @@ db_vm_get(struct db *db, const char *name, struct vm_def *vd)
 
 	if ((st = db_cached(db, sql_def)) == NULL)
 		return DB_ERR;
-	db_bind_text(st, ":name", name);
+	db_bind_text(db, st, ":name", name);
 	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
 		sqlite3_reset(st);
 		if (rc == SQLITE_DONE)

@@ -52,12 +52,18 @@ on_signal(int sig)
 	errno = saved;
 }
 
+/*
+ * The self-pipe and the handlers; *changed gets every signal that is not
+ * at its default now (ours, and what we were started ignoring), which a
+ * child resets before it execs.
+ */
 static int
-setup_signals(int fds[2])
+setup_signals(int fds[2], sigset_t *changed)
 {
 	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
-	struct sigaction sa;
+	struct sigaction sa, old;
 	size_t i;
+	int sig;
 
 	if (pipe(fds) == -1)
 		return -1;
@@ -74,6 +80,10 @@ setup_signals(int fds[2])
 		if (sigaction(sigs[i], &sa, NULL) == -1)
 			return -1;
 	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(changed);
+	for (sig = 1; sig < NSIG; sig++)
+		if (sigaction(sig, NULL, &old) == 0 && old.sa_handler != SIG_DFL)
+			sigaddset(changed, sig);
 	return 0;
 }
 
@@ -197,7 +207,8 @@ cmp_wave(const void *a, const void *b)
 void
 vm_sort(struct sched *s)
 {
-	qsort(s->s_vms, s->s_nvms, sizeof(*s->s_vms), cmp_wave);
+	if (s->s_nvms > 0)
+		qsort(s->s_vms, s->s_nvms, sizeof(*s->s_vms), cmp_wave);
 }
 
 /* Rebuild the lookup arrays after VMs came or went. */
@@ -213,10 +224,12 @@ index_vms(struct sched *s)
 	if ((byid = realloc(s->s_byid, n * sizeof(*byid))) == NULL)
 		return -1;
 	s->s_byid = byid;
-	memcpy(byname, s->s_vms, s->s_nvms * sizeof(*byname));
-	memcpy(byid, s->s_vms, s->s_nvms * sizeof(*byid));
-	qsort(byname, s->s_nvms, sizeof(*byname), cmp_name);
-	qsort(byid, s->s_nvms, sizeof(*byid), cmp_id);
+	if (s->s_nvms > 0) {
+		memcpy(byname, s->s_vms, s->s_nvms * sizeof(*byname));
+		memcpy(byid, s->s_vms, s->s_nvms * sizeof(*byid));
+		qsort(byname, s->s_nvms, sizeof(*byname), cmp_name);
+		qsort(byid, s->s_nvms, sizeof(*byid), cmp_id);
+	}
 	s->s_nindex = s->s_nvms;
 	vm_sort(s);
 	return 0;
@@ -227,6 +240,8 @@ vm_by_name(struct sched *s, const char *name)
 {
 	struct vm key, *kp = &key, **found;
 
+	if (s->s_nindex == 0)
+		return NULL;
 	snprintf(key.v_name, sizeof(key.v_name), "%s", name);
 	found = bsearch(&kp, s->s_byname, s->s_nindex, sizeof(*s->s_byname),
 	    cmp_name);
@@ -238,6 +253,8 @@ vm_by_id(struct sched *s, int64_t id)
 {
 	struct vm key, *kp = &key, **found;
 
+	if (s->s_nindex == 0)
+		return NULL;
 	key.v_id = id;
 	found = bsearch(&kp, s->s_byid, s->s_nindex, sizeof(*s->s_byid),
 	    cmp_id);
@@ -363,7 +380,8 @@ spawn(struct sched *s, struct vm *v, struct fsm_event *ev, char *why,
 	ev->fe_why = why;
 	/* Only a VM wanted up is started; anything else is a bug here. */
 	if (v->v_fsm.f_want != WANT_UP || s->s_shutdown) {
-		log_warnx("%s: refusing to start a VM not wanted up", v->v_name);
+		log_warnx("%s: refusing to start a VM not wanted up",
+		    v->v_name);
 		snprintf(why, len, "not wanted up");
 		return 1;
 	}
@@ -378,6 +396,8 @@ spawn(struct sched *s, struct vm *v, struct fsm_event *ev, char *why,
 	l.l_log = logfile;
 	l.l_env = extra;
 	l.l_exec_fd = -1;
+	l.l_reset = &s->s_sigs;
+	l.l_null_fd = s->s_null_fd;
 	v->v_run_wall = now_ms();
 	if ((rc = v->v_drv->drv_start(s, v, &l, why, len)) == -1) {
 		log_warnx("%s: cannot start: %s", v->v_name, why);
@@ -408,7 +428,8 @@ act(struct sched *s, struct vm *v, enum fsm_act a, struct fsm_event *ev,
 		if (load_def(s, v) == 0)
 			ev->fe_ok = 1;
 		else {
-			snprintf(why, len, "%.*s", (int)len - 1, s->s_db->db_err);
+			snprintf(why, len, "%.*s", (int)len - 1,
+			    s->s_db->db_err);
 			ev->fe_why = why;
 			log_warnx("%s: cannot read its definition: %s",
 			    v->v_name, why);
@@ -925,6 +946,13 @@ start_up(struct sched *s, const struct sched_opts *opts, int fds[2])
 	/* The loop never waits long for the store: the journal keeps what
 	 * it cannot write yet. */
 	sqlite3_busy_timeout(s->s_db->db_h, BUSY_MS);
+	/* The schema's CHECKs (state IN (...) and the like) cost SQLite a
+	 * temporary table at every row, half of a boot's writing; every
+	 * value the daemon writes comes from the code's own tables
+	 * (vm_state_name, run_reason_name, json_object), never from input. */
+	if (db_exec(s->s_db, "PRAGMA ignore_check_constraints = ON", "") !=
+	    DB_OK)
+		log_warnx("%s", s->s_db->db_err);
 	if (proc_boot_id(s->s_boot_id, sizeof(s->s_boot_id)) == -1)
 		snprintf(s->s_boot_id, sizeof(s->s_boot_id), "unknown");
 	if (db_instance_id(s->s_db, s->s_dbid, sizeof(s->s_dbid)) != DB_OK) {
@@ -933,11 +961,13 @@ start_up(struct sched *s, const struct sched_opts *opts, int fds[2])
 	}
 	if (log_dir(s) == -1)
 		return SCHED_ERR;
+	if ((s->s_null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
+		log_warn("/dev/null (each VM opens it itself)");
 	/* The probe helpers exec this, as the VM's user, by descriptor. */
 	if (opts->so_self != NULL && (s->s_self_fd = open(opts->so_self,
 	    O_RDONLY | O_CLOEXEC)) == -1)
 		log_warn("%s (TCP checks will run it by path)", opts->so_self);
-	if (setup_signals(fds) == -1) {
+	if (setup_signals(fds, &s->s_sigs) == -1) {
 		log_warn("signals");
 		return SCHED_ERR;
 	}
@@ -947,18 +977,13 @@ start_up(struct sched *s, const struct sched_opts *opts, int fds[2])
 	if (db_daemon_get(s->s_db, &last) == DB_OK && !last.dd_stopped &&
 	    strcmp(last.dd_boot_id, s->s_boot_id) == 0)
 		crashed = 1;
+	/* Before anything is started: a daemon killed from here on leaves
+	 * a record that it did not stop, so the next one looks for VMs it
+	 * had no time to record. */
 	proc_start_time(getpid(), &pid_start);
 	if (db_daemon_started(s->s_db, (long)getpid(), pid_start,
 	    s->s_boot_id) != DB_OK)
 		log_warnx("recording the daemon's start: %s", s->s_db->db_err);
-	/* The webhook sender runs for the daemon's life, webhook or not, so
-	 * `vmsched webhook set` takes effect without a restart. */
-	if ((s->s_hook = hook_start(s->s_dbpath, why, sizeof(why))) == NULL)
-		log_warnx("webhook sender: %s (events stay in the outbox)",
-		    why);
-	log_info("daemon started, pid %ld, boot %s", (long)getpid(),
-	    s->s_boot_id);
-
 	if (db_sup_load(s->s_db, NULL, first_row, s) != DB_OK) {
 		log_warnx("loading VMs: %s", s->s_db->db_err);
 		return SCHED_ERR;
@@ -976,6 +1001,14 @@ start_up(struct sched *s, const struct sched_opts *opts, int fds[2])
 		orphans_adopt(s);
 	boot_plan(s);
 	boot_start(s);
+	/* The first VMs are on their way; now the webhook sender, which
+	 * runs for the daemon's life, webhook or not, so `vmsched webhook
+	 * set` takes effect without a restart. */
+	if ((s->s_hook = hook_start(s->s_dbpath, why, sizeof(why))) == NULL)
+		log_warnx("webhook sender: %s (events stay in the outbox)",
+		    why);
+	log_info("daemon started, pid %ld, boot %s", (long)getpid(),
+	    s->s_boot_id);
 	/* Requests the CLI made before or while we loaded. */
 	reload(s);
 	return 0;
@@ -997,6 +1030,7 @@ sched_daemon(const struct sched_opts *opts)
 	s.s_opts = opts;
 	s.s_lockfd = -1;
 	s.s_self_fd = -1;
+	s.s_null_fd = -1;
 	s.s_fault_spawn = getenv("VMSCHED_TEST_FAULT") != NULL &&
 	    strcmp(getenv("VMSCHED_TEST_FAULT"), "kill-after-spawn") == 0;
 	srandom((unsigned)(now_ms() ^ getpid()));
@@ -1099,6 +1133,8 @@ done:
 		close(s.s_lockfd);
 	if (s.s_self_fd >= 0)
 		close(s.s_self_fd);
+	if (s.s_null_fd >= 0)
+		close(s.s_null_fd);
 	if (s.s_db != NULL)
 		db_close(s.s_db);
 	free(s.s_db);

@@ -91,10 +91,14 @@ struct child {
 	const char	*ch_log;	/* resolved: no symlinks */
 	int		 ch_drop;	/* become ch_user */
 	struct cred	 ch_user;	/* the VM's user */
-	int		 ch_log_as;	/* 0 daemon, 1 the VM's user, 2 ch_other */
+	int		 ch_log_as;	/* 0 daemon, 1 the VM's user,
+					   2 ch_other */
 	struct cred	 ch_other;	/* who controls the log's path */
 	struct cred	 ch_self;	/* the daemon, to come back to */
 	int		 ch_report;	/* write end of the report pipe */
+	const sigset_t	*ch_reset;	/* signals to reset; NULL: all */
+	int		 ch_null;	/* /dev/null open for reading (above 2),
+					   or the child opens it */
 	int		 ch_capture;	/* 1 or 2: that fd to ch_pipe; 0 */
 	int		 ch_pipe;
 	int		 ch_logsock;	/* send the log's descriptor here; -1 */
@@ -322,12 +326,14 @@ child(const struct child *ch)
 	sigset_t none;
 	int fd, sig;
 
-	/* Our handlers must not run here: defaults first, then a VM starts
-	 * with no signal blocked. */
+	/* Our handlers must not run here: defaults first (for the signals
+	 * the daemon catches or ignores, or every one when it did not say),
+	 * then a VM starts with no signal blocked. */
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
 	for (sig = 1; sig < NSIG; sig++)
-		sigaction(sig, &dfl, NULL);
+		if (ch->ch_reset == NULL || sigismember(ch->ch_reset, sig) == 1)
+			sigaction(sig, &dfl, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	setsid();
@@ -366,10 +372,16 @@ child(const struct child *ch)
 	if (ch->ch_capture && dup2(ch->ch_pipe, ch->ch_capture) == -1)
 		goto fail;
 	f.f_stage = ST_STDIN;
-	if ((fd = open("/dev/null", O_RDONLY)) == -1 || dup2(fd, 0) == -1)
-		goto fail;
-	if (fd > 2)
-		close(fd);
+	if (ch->ch_null > 2) {
+		if (dup2(ch->ch_null, 0) == -1)
+			goto fail;
+	} else {
+		if ((fd = open("/dev/null", O_RDONLY)) == -1 ||
+		    dup2(fd, 0) == -1)
+			goto fail;
+		if (fd > 2)
+			close(fd);
+	}
 	f.f_stage = ST_CWD;
 	if (ch->ch_cwd != NULL && chdir(ch->ch_cwd) == -1)
 		goto fail;
@@ -528,9 +540,9 @@ plan_creds(const struct launch *l, struct child *ch, struct passwd *pwbuf,
 		*pwp = pwbuf;
 		if (pw->pw_uid != self) {
 			if (self != 0) {
-				snprintf(why, len, "user %s: running as another "
-				    "user needs the daemon to run as root",
-				    vd->vd_user);
+				snprintf(why, len, "user %s: running as "
+				    "another user needs the daemon to run as "
+				    "root", vd->vd_user);
 				return -1;
 			}
 			if (cred_of(pw, &ch->ch_user, why, len) == -1)
@@ -583,6 +595,26 @@ log_failure(const struct launch *l, const struct child *ch,
 	else
 		snprintf(why, len, "log file %s (-> %s): %s", l->l_log,
 		    ch->ch_log, what);
+}
+
+/* A pipe closed on exec, both ends. 0, or -1 with errno. */
+static int
+report_pipe(int fds[2])
+{
+#if defined(__linux__) && defined(SYS_pipe2)
+	return (int)syscall(SYS_pipe2, fds, O_CLOEXEC);
+#else
+	if (pipe(fds) == -1)
+		return -1;
+	if (fcntl(fds[0], F_SETFD, FD_CLOEXEC) == -1 ||
+	    fcntl(fds[1], F_SETFD, FD_CLOEXEC) == -1) {
+		close(fds[0]);
+		close(fds[1]);
+		fds[0] = fds[1] = -1;
+		return -1;
+	}
+	return 0;
+#endif
 }
 
 /*
@@ -643,13 +675,8 @@ exec_launch(const struct launch *l, struct proc *p, char *why, size_t len)
 		snprintf(why, len, "%s", strerror(errno));
 		goto done;
 	}
-	if (pipe(fds) == -1) {
+	if (report_pipe(fds) == -1) {
 		snprintf(why, len, "pipe: %s", strerror(errno));
-		goto done;
-	}
-	if (fcntl(fds[0], F_SETFD, FD_CLOEXEC) == -1 ||
-	    fcntl(fds[1], F_SETFD, FD_CLOEXEC) == -1) {
-		snprintf(why, len, "fcntl: %s", strerror(errno));
 		goto done;
 	}
 	ch.ch_prog = prog;
@@ -658,6 +685,8 @@ exec_launch(const struct launch *l, struct proc *p, char *why, size_t len)
 	ch.ch_exec_fd = l->l_exec_fd;
 	ch.ch_cwd = l->l_def->vd_cwd;
 	ch.ch_report = fds[1];
+	ch.ch_reset = l->l_reset;
+	ch.ch_null = l->l_null_fd;
 	ch.ch_capture = l->l_capture;
 	ch.ch_pipe = l->l_pipe;
 	ch.ch_log_rw = l->l_log_back != NULL;

@@ -22,7 +22,7 @@
 
 #include "sched.h"
 
-#define CHECK_MS	250	/* between checks of a shut gate or ready port */
+#define CHECK_MS	250	/* between checks of a shut gate, ready port */
 #define PROBE_MAX_MS	10000	/* a check that runs longer counts as shut */
 #define RETRY_MS	1000	/* after the definition could not be read */
 

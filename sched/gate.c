@@ -59,6 +59,8 @@ helper(struct sched *s, struct vm *v, char *const *argv, int self,
 	l.l_argv = argv;
 	l.l_log = logfile;
 	l.l_exec_fd = self ? s->s_self_fd : -1;
+	l.l_reset = &s->s_sigs;
+	l.l_null_fd = s->s_null_fd;
 	if (exec_launch(&l, &p, why, len) == -1)
 		return -1;
 	v->v_probe = p.p_pid;

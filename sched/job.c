@@ -115,6 +115,8 @@ job_run(struct sched *s, struct vm *v, enum job_slot slot, int kind,
 	l.l_log = logfile;
 	l.l_env = extra;
 	l.l_exec_fd = -1;
+	l.l_reset = &s->s_sigs;
+	l.l_null_fd = s->s_null_fd;
 	l.l_capture = capture_stdout ? LAUNCH_STDOUT : 0;
 	l.l_pipe = fds[1];
 	l.l_log_back = capture_stdout ? NULL : &lf;

@@ -23,7 +23,8 @@
 #include "sched.h"
 #include "db.h"
 
-#define JRN_MAX		8192	/* entries kept while the store refuses */
+#define JRN_MAX		8192	/* entries kept while the store refuses
+				   (at least; 4 a VM for a large fleet) */
 #define RETRY_MIN_MS	100
 #define RETRY_MAX_MS	2000
 
@@ -31,7 +32,7 @@
 struct jent {
 	struct db_change	 je_c;
 	struct vm		*je_vm;		/* NULL: freed, or none */
-	char			*je_str[5];	/* what je_c's strings point to */
+	char			*je_str[5];	/* je_c's strings, owned */
 };
 
 struct journal {
@@ -93,6 +94,13 @@ state_only(const struct jent *e)
 	return e->je_c.c_run == CHANGE_RUN_NONE && e->je_c.c_events[0] == NULL;
 }
 
+/* How many entries are kept while the store refuses them. */
+static size_t
+jrn_max(const struct sched *s)
+{
+	return s->s_nvms * 4 > JRN_MAX ? s->s_nvms * 4 : JRN_MAX;
+}
+
 /*
  * An entry for v: its state-only entry of this pass to overwrite, else a
  * new one; NULL (counted as lost) when the queue is full.
@@ -111,10 +119,17 @@ slot_for(struct sched *s, struct vm *v)
 		ent_clear(e);
 		return e;
 	}
+	/* One pass may queue any number (a fleet's boot); what is kept
+	 * while the store refuses is bounded. */
+	if (j->j_failing && j->j_n >= jrn_max(s)) {
+		if (j->j_lost++ == 0)
+			j->j_lost_from = now_ms();
+		j->j_lost_to = now_ms();
+		return NULL;
+	}
 	if (j->j_n == j->j_cap) {
 		cap = j->j_cap ? j->j_cap * 2 : 64;
-		if (j->j_n >= JRN_MAX || (ne = realloc(j->j_ents, cap *
-		    sizeof(*ne))) == NULL) {
+		if ((ne = realloc(j->j_ents, cap * sizeof(*ne))) == NULL) {
 			if (j->j_lost++ == 0)
 				j->j_lost_from = now_ms();
 			j->j_lost_to = now_ms();
@@ -135,8 +150,7 @@ slot_for(struct sched *s, struct vm *v)
 
 /* The common part: v as it is now. */
 static void
-fill(struct sched *s, struct vm *v, struct jent *e, enum vm_state st,
-    const char *why)
+fill(struct vm *v, struct jent *e, enum vm_state st, const char *why)
 {
 	struct db_change *c = &e->je_c;
 	const struct fsm *f = &v->v_fsm;
@@ -160,7 +174,6 @@ fill(struct sched *s, struct vm *v, struct jent *e, enum vm_state st,
 	c->c_run_ref = v->v_run_ref;
 	c->c_code = -1;
 	c->c_delay_ms = -1;
-	(void)s;
 }
 
 void
@@ -177,7 +190,7 @@ jrn_record(struct sched *s, struct vm *v, const struct fsm_record *r)
 			v->v_run_ref = -2;
 		return;
 	}
-	fill(s, v, e, r->r_state, r->r_why);
+	fill(v, e, r->r_state, r->r_why);
 	c = &e->je_c;
 	c->c_failures = r->r_failures;
 	c->c_restarts = r->r_restarts;
@@ -237,7 +250,7 @@ jrn_touch(struct sched *s, struct vm *v)
 	}
 	if ((e = slot_for(s, v)) == NULL)
 		return;
-	fill(s, v, e, v->v_fsm.f_state, v->v_fsm.f_why[0] ?
+	fill(v, e, v->v_fsm.f_state, v->v_fsm.f_why[0] ?
 	    v->v_fsm.f_why : NULL);
 	v->v_jent = (int)(e - j->j_ents) + 1;
 }
@@ -357,7 +370,7 @@ jrn_flush(struct sched *s)
 	if (j->j_retry_at != 0 && mono_ms() < j->j_retry_at)
 		return -1;
 	/* What could not be kept is said, once the store takes it. */
-	if (j->j_lost > 0 && j->j_n < JRN_MAX &&
+	if (j->j_lost > 0 && (!j->j_failing || j->j_n < jrn_max(s)) &&
 	    (e = slot_for(s, NULL)) != NULL) {
 		gapped = j->j_lost;
 		snprintf(j->j_gap, sizeof(j->j_gap), "%lld changes lost "
@@ -379,8 +392,8 @@ jrn_flush(struct sched *s)
 		if (transient(s->s_db)) {
 			if (!j->j_failing)
 				log_warnx("recording: %s; keeping changes in "
-				    "memory (at most %d) until the store "
-				    "takes them", s->s_db->db_err, JRN_MAX);
+				    "memory (at most %zu) until the store "
+				    "takes them", s->s_db->db_err, jrn_max(s));
 			j->j_failing = 1;
 			/* The gap entry is made again next time. */
 			if (gapped > 0)

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #include "model.h"
@@ -268,6 +269,12 @@ struct launch {
 						   or NULL */
 	int			 l_exec_fd;	/* exec this file instead of
 						   argv[0] (fexecve), or -1 */
+	const sigset_t		*l_reset;	/* signals the caller catches
+						   or ignores, reset in the
+						   child; NULL: every one */
+	int			 l_null_fd;	/* /dev/null, for stdin, open
+						   above 2; anything else:
+						   the child opens it */
 	/* issue 12: a helper whose output the daemon reads */
 	int			 l_capture;	/* 0; LAUNCH_STDOUT or
 						   LAUNCH_STDERR: that stream
@@ -548,6 +555,8 @@ struct sched {
 	int			 s_starting;	/* VMs holding a start slot */
 	int			 s_lockfd;
 	int			 s_self_fd;	/* our binary, for probes */
+	int			 s_null_fd;	/* /dev/null, for VMs' stdin */
+	sigset_t		 s_sigs;	/* signals we catch or ignore */
 	struct hook		*s_hook;	/* webhook sender, or NULL */
 	struct journal		*s_jrn;
 	int			 s_fault_spawn;	/* VMSCHED_TEST_FAULT: SIGKILL

@@ -181,6 +181,23 @@ class Order(DaemonCase):
         self.wait_state("next", "up")
         self.assertGreaterEqual(ms(self.runs("next")[0]["started_at"]), up)
 
+    def test_a_crash_looper_holds_later_waves_only_for_its_wait(self):
+        # Chaos finding: a VM of the boot that crash-loops without ever
+        # being up, and without giving up, held every later wave for ever.
+        self.ok("add", "loop", "--order", "10", "--wait-timeout", "1s",
+                "--up-delay", "1s", "--max-failures", "0",
+                "--backoff-initial", "200ms", "--backoff-max", "500ms",
+                "--", "sh", "-c", "sleep 0.1; exit 1")
+        self.ok("add", "later", "--order", "20", "--", "sleep", "1000")
+        self.start_daemon()
+        self.wait_state("later", "up", timeout=10)
+        first = ms(self.runs("loop")[0]["started_at"])
+        started = ms(self.runs("later")[0]["started_at"])
+        # held for the crash-looper's wait timeout, and not much more
+        self.assertGreaterEqual(started - first, 900)
+        self.assertLess(started - first, 5000)
+        self.assertIn(self.state("loop"), ("backoff", "running", "waiting"))
+
     def test_max_parallel_starts(self):
         for i in range(6):
             self.ok("add", "vm%d" % i, "--up-delay", "400ms", "--",

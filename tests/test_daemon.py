@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import unittest
 
-from vmtest import DaemonCase, wait_for
+from vmtest import DaemonCase, fill_fs, wait_for
 
 
 class Restarts(DaemonCase):
@@ -388,6 +388,23 @@ class Lifecycle(DaemonCase):
         self.assertIn(("log-file         %s" % path).encode(),
                       self.ok("show", "talk").out)
 
+    def test_a_vm_starts_with_default_signals(self):
+        # The daemon catches and ignores signals of its own; none of that
+        # reaches a VM, and the daemon's stdin is not the VM's.
+        self.ok("add", "sig", "--", "sleep", "1000")
+        self.start_daemon()
+        self.wait_state("sig", "up")
+        pid = self.pid("sig")
+        with open("/proc/%d/status" % pid) as f:
+            status = dict(l.split(":", 1) for l in f if ":" in l)
+        # Signals 32 and 33 are the C library's own (thread cancellation,
+        # setxid): it sets them up in every program, and refuses to let
+        # one change them, so whatever started the test may leave them.
+        libc = (1 << 31) | (1 << 32)
+        for key in ("SigIgn", "SigBlk", "SigCgt"):
+            self.assertEqual(int(status[key].strip(), 16) & ~libc, 0, key)
+        self.assertEqual(os.readlink("/proc/%d/fd/0" % pid), "/dev/null")
+
     def test_env_and_cwd(self):
         out = os.path.join(self.dir, "envout")
         self.ok("add", "envy", "--cwd", "/tmp", "--env", "GREETING=a b'c",
@@ -449,3 +466,70 @@ def procs_with(marker):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class StoreTrouble(DaemonCase):
+    """The database refuses writes for a while (chaos findings): restarts
+    keep their schedule, the trouble is logged once, and what happened
+    meanwhile is written once it takes writes again."""
+
+    def crasher(self):
+        self.pids = os.path.join(self.dir, "pids")
+        self.ok("add", "crash", "--backoff-initial", "100ms",
+                "--backoff-factor", "1", "--max-failures", "0", "--",
+                "sh", "-c", 'echo $$ >> "$0"; exit 1', self.pids)
+
+    def spawned(self):
+        if not os.path.exists(self.pids):
+            return []
+        with open(self.pids) as f:
+            return [int(l) for l in f if l.strip()]
+
+    def all_recorded(self):
+        pids = set(self.spawned())
+        rows = self.sql("SELECT pid FROM run WHERE vm = 'crash' AND "
+                        "ended_at IS NOT NULL")
+        return pids <= set(p for (p,) in rows)
+
+    def keeps_going(self):
+        n = len(self.spawned())
+        wait_for(lambda: len(self.spawned()) >= n + 5, timeout=5,
+                 what="restarts while the database refuses writes")
+
+    def test_restarts_go_on_while_another_process_holds_it(self):
+        import sqlite3
+        self.crasher()
+        self.start_daemon()
+        wait_for(lambda: len(self.runs("crash")) >= 3, what="3 runs")
+        con = sqlite3.connect(self.db, isolation_level=None, timeout=10)
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            self.keeps_going()
+        finally:
+            con.rollback()
+            con.close()
+        wait_for(self.all_recorded, timeout=10, what="every run recorded")
+        self.assertLessEqual(self.read_log().count("keeping changes in "
+                                                   "memory"), 1)
+
+    @unittest.skipUnless(os.geteuid() == 0, "mounting a tmpfs needs root")
+    def test_disk_full_then_everything_is_written(self):
+        import tempfile
+        mnt = tempfile.mkdtemp(prefix="vmsched-test-full-")
+        self.addCleanup(shutil.rmtree, mnt, ignore_errors=True)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700",
+                        "tmpfs", mnt], check=True)
+        self.addCleanup(subprocess.run, ["umount", "-l", mnt])
+        self.db = os.path.join(mnt, "vmsched.db")
+        self.env["VMSCHED_DB"] = self.db
+        self.crasher()
+        self.start_daemon()
+        wait_for(lambda: len(self.runs("crash")) >= 3, what="3 runs")
+        filler = os.path.join(mnt, "filler")
+        fill_fs(filler)
+        self.keeps_going()
+        os.unlink(filler)
+        wait_for(self.all_recorded, timeout=10, what="every run recorded")
+        full = [l for l in self.read_log().splitlines() if "full" in l]
+        self.assertGreaterEqual(len(full), 1)
+        self.assertLessEqual(len(full), 2, full)

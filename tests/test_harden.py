@@ -15,7 +15,7 @@ import tempfile
 import time
 import unittest
 
-from vmtest import VMSCHED, VmschedCase
+from vmtest import VMSCHED, VmschedCase, fill_fs
 
 NOBODY = pwd.getpwnam("nobody")
 FAST = 1.0      # seconds a hostile plist may take to be refused
@@ -405,17 +405,7 @@ class FullDisk(HardenCase):
 
     def fill(self):
         """Write until the file system has not a byte left."""
-        fd = os.open(os.path.join(self.mnt, "filler"),
-                     os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        try:
-            for size in (65536, 4096, 1):
-                while True:
-                    try:
-                        os.write(fd, b"\0" * size)
-                    except OSError:
-                        break
-        finally:
-            os.close(fd)
+        fill_fs(os.path.join(self.mnt, "filler"))
 
     def test_full(self):
         gate = "x" * 3000

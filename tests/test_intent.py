@@ -273,3 +273,32 @@ class StartUp(VmschedCase):
                 self.assertEqual(p.returncode, 0, err)
             r = self.run_vmsched("--json", "list", env=env)
             self.assertEqual(len(r.json()), 6)
+
+
+class Bursts(DaemonCase):
+
+    def test_request_bursts_while_the_sender_writes(self):
+        # Chaos finding: the daemon acted on requests inside the query that
+        # loaded them, so its writes failed at once ("database is locked")
+        # whenever its own webhook sender wrote meanwhile: stops never
+        # acknowledged, starts lost.
+        from test_webhook import Receiver
+        recv = Receiver(self.dir).start()
+        self.addCleanup(recv.stop)
+        self.ok("webhook", "set", "http://127.0.0.1:%d/" % recv.port)
+        names = ["vm%02d" % i for i in range(40)]
+        for n in names:
+            self.ok("add", n, "--stop-timeout", "1s", "--", "sleep", "1000")
+        self.start_daemon()
+        for n in names:
+            self.wait_state(n, "up", timeout=30)
+        for _ in range(3):
+            for n in names:
+                self.ok("stop", n, "--no-wait")
+            for n in names:
+                self.ok("start", n, "--no-wait")
+        # One more start of all, waited for: every request before it has
+        # been acted on by then, and every VM is up.
+        self.ok("start", *names, "--timeout", "60s")
+        self.assertNotIn("database is locked", self.read_log())
+        self.assertNotIn("recording", self.read_log())

@@ -48,6 +48,20 @@ def wait_for(cond, timeout=10.0, interval=0.02, what="condition"):
         time.sleep(interval)
 
 
+def fill_fs(path):
+    """Write the file path until its file system has not a byte left."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        for size in (65536, 4096, 1):
+            while True:
+                try:
+                    os.write(fd, b"\0" * size)
+                except OSError:
+                    break
+    finally:
+        os.close(fd)
+
+
 class VmschedCase(unittest.TestCase):
     """A test with its own temporary directory and database."""
 

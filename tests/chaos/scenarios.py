@@ -429,12 +429,20 @@ def median(xs):
     return statistics.median(xs) if xs else float("nan")
 
 
+# Under AddressSanitizer (make check SANITIZE=1) time and memory figures
+# say nothing about vmsched: the invariants are still checked, but latency
+# and RSS are only reported.
+SANITIZED = os.environ.get("CHAOS_SANITIZED") == "1"
+
+
 def latency_ok(base, xs, floor_ms):
     """Within 2x the idle median, or within floor_ms of it: medians of 1-2
     ms over a few samples move by a few ms on a shared 2-core machine,
     while the faults this guards against (a restart waiting for a hung
-    receiver or a held database) cost seconds."""
-    return median(xs) <= max(2 * median(base), median(base) + floor_ms)
+    receiver or a held database) cost seconds. Always true when
+    SANITIZED (then the figures are only reported)."""
+    return SANITIZED or median(xs) <= max(2 * median(base),
+                                          median(base) + floor_ms)
 
 
 def pct(xs, q):
@@ -1159,8 +1167,14 @@ class Leaks(Scenario):
         self.daemon.start()
 
     def sample(self):
+        """RSS and open descriptors, each the least of a few looks: a
+        look may fall inside a spawn, which holds a pipe for a moment."""
         pid = self.daemon.pid
-        return proc_rss_kib(pid), proc_fds(pid)
+        looks = []
+        for _ in range(5):
+            looks.append((proc_rss_kib(pid), proc_fds(pid)))
+            pause(0.02)
+        return min(l[0] for l in looks), min(l[1] for l in looks)
 
     def attack(self):
         total = self.p["restarts"]
@@ -1186,7 +1200,7 @@ class Leaks(Scenario):
         if fds2 > fds1:
             self.v.fail("no-leak", "open descriptors grew from %d after %d "
                         "restarts to %d after %d" % (fds1, n1, fds2, n2))
-        if rss2 > rss1 + self.RSS_SLACK_KIB:
+        if rss2 > rss1 + self.RSS_SLACK_KIB and not SANITIZED:
             self.v.fail("no-leak", "RSS grew from %d KiB after %d restarts "
                         "to %d KiB after %d" % (rss1, n1, rss2, n2))
         # Stop the storm before judging: the loopers are stopped through

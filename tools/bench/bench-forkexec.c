@@ -4,7 +4,12 @@
  * for none of them, timed until every copy has exec'd. A small static
  * program, so the loop costs what fork and exec cost and nothing more.
  *
- * usage: bench-forkexec N CMD ARG...
+ * usage: bench-forkexec [-v] N CMD ARG...
+ *
+ * With -v the loop uses vfork, as vmsched's exec driver does: each copy
+ * has exec'd before the next is made, so this is what the daemon's
+ * spawns cost by themselves. Without, fork: the copies exec in parallel
+ * with the loop (on a machine with more than one core), a lower floor.
  *
  * Prints the milliseconds from the first fork until the last exec, then
  * kills every copy (they share one process group) and reaps them all.
@@ -15,6 +20,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,17 +34,38 @@ mono_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* One copy, in a frame of its own so nothing of main's lives across a
+ * vfork. */
+static pid_t __attribute__((noinline))
+spawn(int use_vfork, char **cmd, pid_t pgid)
+{
+	pid_t pid = use_vfork ? vfork() : fork();
+
+	if (pid == 0) {
+		setpgid(0, pgid);
+		execv(cmd[0], cmd);
+		_exit(127);
+	}
+	return pid;
+}
+
 int
 main(int argc, char **argv)
 {
 	double t0, t1;
 	long n, i, bad = 0;
+	int use_vfork = 0;
 	pid_t pid, pgid = 0;
 	int fds[2], status;
 	char c, *end;
 
+	if (argc > 1 && strcmp(argv[1], "-v") == 0) {
+		use_vfork = 1;
+		argv++;
+		argc--;
+	}
 	if (argc < 3 || (n = strtol(argv[1], &end, 10)) < 1 || *end != '\0') {
-		fprintf(stderr, "usage: bench-forkexec N CMD ARG...\n");
+		fprintf(stderr, "usage: bench-forkexec [-v] N CMD ARG...\n");
 		return 64;
 	}
 	/* Every copy holds the write end until its exec closes it: EOF on
@@ -50,14 +77,9 @@ main(int argc, char **argv)
 	}
 	t0 = mono_ms();
 	for (i = 0; i < n; i++) {
-		if ((pid = fork()) == -1) {
+		if ((pid = spawn(use_vfork, argv + 2, pgid)) == -1) {
 			perror("bench-forkexec: fork");
 			break;
-		}
-		if (pid == 0) {
-			setpgid(0, pgid);
-			execv(argv[2], argv + 2);
-			_exit(127);
 		}
 		/* One process group for all, to kill them at once. */
 		setpgid(pid, pgid);
