@@ -15,14 +15,16 @@
  * state machine's events. A start goes: the status first, when there is
  * one (a VM that already runs is taken over, never started twice; one
  * that is suspended is resumed), then the start or resume command (a
- * non-zero exit is a failed start, with its stderr's last line), then the
+ * non-zero exit is a failed start, with the last line it wrote), then the
  * pid file (read by `vmsched probe pidfile` as the VM's user, tried for a
  * few seconds; its pid must run as the user who controls the file's path,
  * or anyone's when only root does), then EV_STARTED. A VM found gone (its
  * pid ended, or the status says so) ends its run with the reason the
  * status gave: "shut off (crashed)" is a crash, "saved" a suspend. After
  * --stop-timeout: the kill command, or SIGTERM to the pid and SIGKILL
- * KILL_GRACE_MS later.
+ * KILL_GRACE_MS later. A run it watches by status alone has no pid; one
+ * that was being started when the last daemon died is found by its status
+ * (or pid file) at start-up and taken over (drv_takeover).
  */
 #include <errno.h>
 #include <limits.h>

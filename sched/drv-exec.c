@@ -6,7 +6,11 @@
  * is adopted by pid and start time and watched through a pidfd (or polled
  * where there is none). exec_launch, which the driver starts VMs with, also
  * runs the helper processes of a VM's checks (gate commands, TCP probes)
- * with the same user, groups, environment, directory and log file.
+ * and the detached driver's commands (issue 12: job.c) with the same user,
+ * groups, environment, directory and log file; for those a stream can go
+ * to a pipe instead of the log, and the child can hand the daemon the
+ * descriptor it opened the log with (SCM_RIGHTS, with the file's size),
+ * so the daemon reads back what a command wrote without opening the path.
  *
  * The child gets a new session, default signal handling, stdout and stderr
  * appended to the VM's log file, its user, working directory and
