@@ -380,6 +380,10 @@ on_adopt(struct fsm *f, const struct fsm_event *ev,
 	f->f_started = now - (ev->fe_ran_ms > 0 ? ev->fe_ran_ms : 0);
 	f->f_ask = ev->fe_was == VM_STOPPING ? ASK_STOP :
 	    ev->fe_was == VM_SUSPENDING ? ASK_SUSPEND : ASK_NONE;
+	/* Being stopped, yet wanted up: the last daemon was shutting down
+	 * (or restarting it). The stop goes on; this boot starts it after. */
+	if (f->f_ask == ASK_STOP && f->f_want == WANT_UP)
+		kick(f, 0);
 	if (!ev->fe_ok) {
 		memset(&gone, 0, sizeof(gone));
 		gone.fe_code = -1;
@@ -436,7 +440,8 @@ on_loaded(struct fsm *f, const struct fsm_event *ev,
 	}
 	snprintf(why, sizeof(why), "cannot read its definition: %s",
 	    ev->fe_why ? ev->fe_why : "unknown error");
-	f->f_kick = 0;
+	/* The start stays owed (and recorded as owed): it waits for
+	 * T_RESTART, not for another request. */
 	reset_attempt(f, out);
 	arm(f, T_RESTART, fx->fx_now + RETRY_MS);
 	set_state(f, out, VM_BACKOFF, why, NULL);
@@ -552,7 +557,6 @@ on_shutdown(struct fsm *f, const struct fsm_event *ev,
 	(void)ev;
 	(void)fx;
 	f->f_shutdown = 1;
-	f->f_kick = 0;
 	disarm(f, T_RESTART);
 	disarm(f, T_SETTLE);
 	if (f->f_live)
@@ -840,8 +844,9 @@ attempt(struct fsm *f, const struct fsm_facts *fx, struct fsm_out *out)
 static void
 reconcile(struct fsm *f, const struct fsm_facts *fx, struct fsm_out *out)
 {
-	/* Only a VM wanted up is owed a start. */
-	if (f->f_want != WANT_UP || f->f_shutdown)
+	/* Only a VM wanted up is owed a start. (At shutdown an owed start
+	 * is kept, and recorded, for the next daemon: none is made now.) */
+	if (f->f_want != WANT_UP)
 		f->f_kick = 0;
 	if (f->f_state == VM_STARTING)
 		return;		/* the driver answers first */
@@ -870,7 +875,8 @@ reconcile(struct fsm *f, const struct fsm_facts *fx, struct fsm_out *out)
 		return;
 	if (f->f_want != WANT_UP)
 		give_up(f, out);
-	else if (f->f_kick)
+	else if (f->f_kick && !(f->f_state == VM_BACKOFF &&
+	    f->f_timer[T_RESTART] != 0))
 		attempt(f, fx, out);
 	else if (f->f_state == VM_STOPPED || f->f_state == VM_DISABLED)
 		set_state(f, out, idle_state(f), f->f_why, NULL);
@@ -968,6 +974,15 @@ fsm_starting(const struct fsm *f)
 {
 	return (f->f_state == VM_STARTING || f->f_state == VM_RUNNING) &&
 	    !f->f_settled;
+}
+
+int
+fsm_owed(const struct fsm *f)
+{
+	if (f->f_want != WANT_UP)
+		return 0;
+	return f->f_kick || f->f_state == VM_BACKOFF ||
+	    (f->f_state == VM_STARTING && !f->f_live);
 }
 
 int

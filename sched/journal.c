@@ -169,7 +169,7 @@ fill(struct vm *v, struct jent *e, enum vm_state st, const char *why)
 	c->c_failures = f->f_failures;
 	c->c_restarts = f->f_restarts;
 	c->c_handled = v->v_request;
-	c->c_owed = f->f_kick;
+	c->c_owed = fsm_owed(f);
 	c->c_run_id = v->v_run_id;
 	c->c_run_ref = v->v_run_ref;
 	c->c_code = -1;
@@ -245,7 +245,7 @@ jrn_touch(struct sched *s, struct vm *v)
 	if (v->v_jent > 0 && (size_t)v->v_jent <= j->j_n) {
 		e = &j->j_ents[v->v_jent - 1];
 		e->je_c.c_handled = v->v_request;
-		e->je_c.c_owed = v->v_fsm.f_kick;
+		e->je_c.c_owed = fsm_owed(&v->v_fsm);
 		return;
 	}
 	if ((e = slot_for(s, v)) == NULL)

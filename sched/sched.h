@@ -242,6 +242,13 @@ int	 fsm_starting(const struct fsm *f);
  * (what a settled daemon must show).
  */
 int	 fsm_agrees(enum vm_state st, enum vm_want w);
+/*
+ * Whether f owes a start that the store must keep for the next daemon:
+ * one not made yet, a restart its backoff waits for, or one under way
+ * that no process answers for yet (a detached driver's start command
+ * still runs).
+ */
+int	 fsm_owed(const struct fsm *f);
 
 /*
  * Drivers: how a VM's process is started, watched, stopped, suspended and

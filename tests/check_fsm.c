@@ -48,7 +48,9 @@ struct fvm {
 	int		 v_run_open;	/* a run row is open */
 	int		 v_spawns;
 	int		 v_probe;	/* a ready check waits for its answer */
-	/* issue 12: a detached VM */
+	int		 v_asked_end;	/* its last run ended because asked */
+	int		 v_outside;	/* ... or ends now by someone else's hand */
+	/* a detached VM */
 	int		 v_detached;
 	int		 v_start_pending; /* its start command runs */
 	int64_t		 v_start_at;	/* ... and answers then */
@@ -171,17 +173,25 @@ store(struct fleet *fl, int i, const struct fsm_out *out)
 			if (v->v_run_open)
 				violation(fl, i, "a run opened twice");
 			v->v_run_open = 1;
+			v->v_asked_end = 0;
 			break;
 		case FSM_RUN_CLOSE:
 			if (!v->v_run_open)
 				violation(fl, i, "a run closed that was not "
 				    "open");
 			v->v_run_open = 0;
+			/* Asked by the operator: not the daemon's own
+			 * shutdown, which the next boot undoes. */
+			v->v_asked_end = !fl->fl_shutdown && !v->v_outside &&
+			    (r->r_reason == RUN_STOPPED ||
+			    r->r_reason == RUN_KILLED ||
+			    r->r_reason == RUN_SUSPENDED);
 			break;
 		case FSM_RUN_ONESHOT:
 			if (v->v_run_open)
 				violation(fl, i, "a start that never ran while "
 				    "a run is open");
+			v->v_asked_end = 0;
 			break;
 		case FSM_RUN_NONE:
 			break;
@@ -191,7 +201,7 @@ store(struct fleet *fl, int i, const struct fsm_out *out)
 		v->v_st_restarts = r->r_restarts;
 		note(v, vm_state_name(r->r_state));
 	}
-	v->v_st_owed = v->v_f.f_kick;
+	v->v_st_owed = fsm_owed(&v->v_f);
 }
 
 /* A fake process starts for v (a spawn, or a detached start's end). */
@@ -457,7 +467,11 @@ reap(struct fleet *fl)
 		if (!v->v_f.f_live)
 			violation(fl, i, "a process ended that it did not know");
 		note(v, "exit");
+		/* A suspend nobody asked of vmsched (a status said
+		 * "saved"): the policy keeps it, wanted up but resting. */
+		v->v_outside = v->v_detached && v->v_f.f_ask == ASK_NONE;
 		feed(fl, i, &ev);
+		v->v_outside = 0;
 	}
 	settle(fl);
 }
@@ -560,6 +574,21 @@ crash(struct fleet *fl)
 	}
 }
 
+/* SIGTERM: nothing starts, the VMs stop, last first. */
+static void
+stop_daemon(struct fleet *fl)
+{
+	struct fsm_event ev;
+	int i;
+
+	fl->fl_shutdown = 1;
+	memset(&ev, 0, sizeof(ev));
+	ev.fe_ev = EV_SHUTDOWN;
+	for (i = 0; i < fl->fl_n; i++)
+		feed(fl, i, &ev);
+	settle(fl);
+}
+
 /* A new daemon starts from the store: adopt, then boot. */
 static void
 restart_daemon(struct fleet *fl)
@@ -637,8 +666,7 @@ check_always(struct fleet *fl)
 			violation(fl, i, "a live process nobody watches");
 		if (v->v_start_pending && v->v_f.f_state != VM_STARTING)
 			violation(fl, i, "a start under way the machine forgot");
-		if ((v->v_f.f_want != WANT_UP || fl->fl_shutdown) &&
-		    v->v_f.f_kick)
+		if (v->v_f.f_want != WANT_UP && v->v_f.f_kick)
 			violation(fl, i, "a start owed while not wanted up");
 	}
 }
@@ -682,6 +710,13 @@ check_settled(struct fleet *fl)
 		if (v->v_f.f_want == WANT_UP && v->v_f.f_state == VM_UP &&
 		    !v->v_proc.fp_alive)
 			violation(fl, i, "up without a process");
+		/* Wanted up and in boot, its last run ended because someone
+		 * asked (stop, suspend, a shutdown): a start was lost. */
+		if (v->v_f.f_want == WANT_UP && v->v_f.f_enabled &&
+		    v->v_asked_end && (v->v_f.f_state == VM_STOPPED ||
+		    v->v_f.f_state == VM_SUSPENDED))
+			violation(fl, i, "ended on request, wanted up, not "
+			    "started again");
 	}
 }
 
@@ -763,6 +798,27 @@ START_TEST(case3_stop_in_flight_survives_a_daemon_crash)
 		ck_assert_int_eq(fl.fl_violations, 0);
 		fleet_free(&fl);
 	}
+}
+END_TEST
+
+START_TEST(shutdown_cut_short_by_a_crash_brings_it_back)
+{
+	/* Chaos finding: the next daemon finished the dead one's shutdown
+	 * stop and left the VM stopped, though wanted up. */
+	fleet_init(&fl, 1, 6);
+	boot(&fl);
+	calm(&fl);
+	fl.fl_vm[0].v_proc.fp_deaf = 1;
+	stop_daemon(&fl);
+	ck_assert_int_eq(fl.fl_vm[0].v_f.f_state, VM_STOPPING);
+	crash(&fl);
+	restart_daemon(&fl);
+	while (advance(&fl))
+		;
+	ck_assert_int_eq(fl.fl_vm[0].v_f.f_state, VM_UP);
+	ck_assert_int_eq(fl.fl_vm[0].v_spawns, 2);
+	ck_assert_int_eq(fl.fl_violations, 0);
+	fleet_free(&fl);
 }
 END_TEST
 
@@ -1145,7 +1201,9 @@ sequence(unsigned seed, char *why, size_t len)
 			fl.fl_db_broken = rnd(&fl, 3) == 0;
 			break;
 		case 6:
-			if (fl.fl_daemon && rnd(&fl, 3) == 0)
+			if (fl.fl_daemon && !fl.fl_shutdown && rnd(&fl, 4) == 0)
+				stop_daemon(&fl);	/* then killed, below */
+			else if (fl.fl_daemon && rnd(&fl, 3) == 0)
 				crash(&fl);
 			else if (!fl.fl_daemon)
 				restart_daemon(&fl);
@@ -1158,9 +1216,18 @@ sequence(unsigned seed, char *why, size_t len)
 			advance(&fl);
 			break;
 		}
+		/* A shutdown is cut short by a SIGKILL a few steps on. */
+		if (fl.fl_shutdown && rnd(&fl, 3) == 0)
+			crash(&fl);
 		if (!fl.fl_daemon && rnd(&fl, 2))
 			restart_daemon(&fl);
 		check_always(&fl);
+	}
+	/* A shutdown under way ends, and a new daemon boots. */
+	if (fl.fl_daemon && fl.fl_shutdown) {
+		while (advance(&fl))
+			;
+		crash(&fl);
 	}
 	if (!fl.fl_daemon)
 		restart_daemon(&fl);
@@ -1219,6 +1286,7 @@ fsm_suite(void)
 	tcase_add_test(tc, case2_start_while_stopping_starts);
 	tcase_add_test(tc, case3_stop_in_flight_survives_a_daemon_crash);
 	tcase_add_test(tc, case4_restart_after_a_crash_waits_for_its_dependency);
+	tcase_add_test(tc, shutdown_cut_short_by_a_crash_brings_it_back);
 	tcase_add_test(tc, case7_removed_while_waiting_never_starts);
 	tcase_add_test(tc, case9_load_failure_backs_off_and_retries);
 	tcase_add_test(tc, case9_late_ready_answer_leaves_the_backoff);

@@ -131,6 +131,26 @@ class Crashes(DaemonCase):
             self.assertEqual(procs_with(marker), [])
             self.kill_daemon()
 
+    def test_a_shutdown_cut_short_is_undone_by_the_next_daemon(self):
+        # Chaos finding: a daemon SIGKILLed while its shutdown stopped a
+        # VM that takes its time left it "stopping"; the next daemon
+        # finished the stop and left the VM down, though wanted up.
+        marker = self.marker()
+        self.ok("add", "web", "--", "sh", "-c", SLOW_STOP, marker)
+        self.start_daemon()
+        self.wait_state("web", "up")
+        first = self.pid("web")
+        self.daemon.terminate()
+        wait_for(lambda: self.state("web") == "stopping", what="stopping")
+        self.kill_daemon()
+        self.start_daemon()
+        wait_for(lambda: len(self.runs("web")) == 2 and
+                 self.state("web") == "up", timeout=15, what="web again")
+        vm = self.show("web")
+        self.assertEqual(vm["desired"], "up")
+        self.assertNotEqual(vm["pid"], first)
+        self.assertEqual(procs_with(marker), [vm["pid"]])
+
     def test_restarts_after_a_crash_follow_the_boot_plan(self):
         # Case 4: VMs whose runs were closed on adoption got their restart
         # deadlines before the plan, and started without their --after.

@@ -1058,8 +1058,14 @@ class Load(Scenario):
     locked` and restart latency stays within 2x the idle figure."""
     name = "load"
     title = "1,000 VMs and 11 CLI loops"
-    P = {"short": dict(vms=200, loops=10, secs=5, settle=15, drain=60),
-         "full": dict(vms=1000, loops=10, secs=60, settle=60, drain=120)}
+    # The slack beyond 2x: a five-second median on a shared 2-core
+    # machine moves by a few ms (the short run is in make check, where a
+    # test that fails one time in ten is a failing test); a restart that
+    # waits for the database or a hook costs far more than either.
+    P = {"short": dict(vms=200, loops=10, secs=5, settle=15, drain=60,
+                       slack_ms=10.0),
+         "full": dict(vms=1000, loops=10, secs=60, settle=60, drain=120,
+                      slack_ms=2.0)}
 
     def daemon_args(self):
         return ["--max-restart-rate", "1000", "--restart-burst", "1000"]
@@ -1132,11 +1138,12 @@ class Load(Scenario):
             self.v.fail("commands-succeed", "%s: rc %s after %.0f ms: %s" % (
                 " ".join(r.argv[3:]), r.rc, r.ms, r.err.strip()[:200]))
         self.v.check("restart-latency")
-        # The issue's own figure: within 2x of idle (2 ms of slack only).
-        if not latency_ok(idle, loaded, 2.0):
+        # The issue's own figure: within 2x of idle (with the slack above).
+        if not latency_ok(idle, loaded, self.p["slack_ms"]):
             self.v.fail("restart-latency", "restart latency under load: "
-                        "median %.1f ms, idle %.1f ms (more than 2x)" % (
-                            median(loaded), median(idle)))
+                        "median %.1f ms, idle %.1f ms (more than 2x, and "
+                        "%.0f ms)" % (median(loaded), median(idle),
+                                      self.p["slack_ms"]))
 
 
 # ==================================================================== 6
@@ -1167,11 +1174,13 @@ class Leaks(Scenario):
         self.daemon.start()
 
     def sample(self):
-        """RSS and open descriptors, each the least of a few looks: a
-        look may fall inside a spawn, which holds a pipe for a moment."""
+        """RSS and open descriptors, each the least of many looks: a look
+        may fall inside a spawn, which holds its report pipe until the
+        child has exec'd, and at a thousand restarts a second the daemon
+        is inside one more often than not."""
         pid = self.daemon.pid
         looks = []
-        for _ in range(5):
+        for _ in range(40):
             looks.append((proc_rss_kib(pid), proc_fds(pid)))
             pause(0.02)
         return min(l[0] for l in looks), min(l[1] for l in looks)
