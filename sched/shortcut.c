@@ -232,6 +232,11 @@ expand_libvirt(const struct shortcut *sc, struct vm_def *vd, char *why,
 	};
 	char pid[PATH_MAX];
 
+	/* libvirt's own rule, and what keeps the pid file in its place. */
+	if (strchr(d, '/') != NULL) {
+		snprintf(why, len, "--libvirt: a domain name has no '/'");
+		return -1;
+	}
 	vd->vd_driver = DRV_DETACHED;
 	if (sc->sc_pid_dir != NULL) {
 		if (snprintf(pid, sizeof(pid), "%s/%s.pid", sc->sc_pid_dir, d) >=

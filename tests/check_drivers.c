@@ -300,6 +300,38 @@ START_TEST(shortcut_qemu)
 }
 END_TEST
 
+/* Whether sc, over a definition with the command words, is refused. */
+static int
+refused(const struct shortcut *sc, const char *const *words, char *why,
+    size_t len)
+{
+	struct vm_def vd;
+	int rc;
+
+	vm_def_init(&vd);
+	snprintf(vd.vd_name, sizeof(vd.vd_name), "vm");
+	if (words != NULL)
+		mapof(&vd.vd_argv, words);
+	why[0] = '\0';
+	rc = shortcut_expand(sc, &vd, why, len);
+	vm_def_free(&vd);
+	return rc == -1 && why[0] != '\0';
+}
+
+/* fuzz_driver: a launchd job's domain "../x" put libvirt's pid file
+ * outside libvirt's directory. */
+START_TEST(regress_libvirt_domain_has_no_slash)
+{
+	struct shortcut sc = { SC_LIBVIRT, "../../../tmp/web",
+	    "/usr/bin/virsh", "qemu:///system", NULL, "/run/libvirt/qemu",
+	    NULL };
+	char why[256];
+
+	ck_assert(refused(&sc, NULL, why, sizeof(why)));
+	ck_assert_ptr_nonnull(strstr(why, "'/'"));
+}
+END_TEST
+
 /* Whether argv (NULL-terminated) is recognized as kind k, target t. */
 static void
 recognized(const char *const *words, enum shortcut_kind k, const char *t)
@@ -396,6 +428,7 @@ drivers_suite(void)
 	tcase_add_test(ts, shortcut_virtualbox);
 	tcase_add_test(ts, shortcut_qemu);
 	tcase_add_test(ts, shortcut_recognize_launchd_commands);
+	tcase_add_test(ts, regress_libvirt_domain_has_no_slash);
 	suite_add_tcase(s, ts);
 	return s;
 }
