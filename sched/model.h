@@ -148,6 +148,9 @@ int	 vstatus_parse(const char *name, enum vstatus *st);
  * 0-255). 0, or -1 with why.
  */
 int	 status_rule_check(const char *rule, const char **why);
+/* A line of a status command's output this long or longer matches no
+ * rule. */
+#define STATUS_LINE_MAX	1024
 /*
  * What a status command that exited with code (-1: killed, timed out)
  * and printed out[0..len) says under map (rules as status_rule_check

@@ -187,7 +187,15 @@ expand_vmrun(const struct shortcut *sc, struct vm_def *vd, char *why,
 	char rule[PATH_MAX * 2 + 16], esc[PATH_MAX * 2];
 	const char *rules[] = { rule, "stopped=Total running VMs:*", NULL };
 
-	/* `vmrun list`: a count, then the path of each VM that runs. */
+	/* `vmrun list`: a count, then the absolute path of each VM that
+	 * runs, one a line, which status_decide reads whole. */
+	if (x[0] != '/' || strpbrk(x, "\r\n") != NULL ||
+	    strlen(x) >= STATUS_LINE_MAX) {
+		snprintf(why, len, "--vmrun: the .vmx must be an absolute path "
+		    "on one line, shorter than %d bytes (as vmrun list names "
+		    "it)", STATUS_LINE_MAX);
+		return -1;
+	}
 	if (glob_escape(x, esc, sizeof(esc)) == -1) {
 		snprintf(why, len, "%s: path too long", x);
 		return -1;

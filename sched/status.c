@@ -144,7 +144,7 @@ static int
 match_line(const char *pat, const char *out, size_t len, char *what,
     size_t whatlen)
 {
-	char line[1024];
+	char line[STATUS_LINE_MAX];
 	const char *p = out, *end = out + len, *nl;
 	size_t n;
 

@@ -332,6 +332,30 @@ START_TEST(regress_libvirt_domain_has_no_slash)
 }
 END_TEST
 
+/* fuzz_driver: a launchd job's .vmx that vmrun list cannot print as a
+ * line of its own made a map that never says running (or an exit rule). */
+START_TEST(regress_vmrun_vmx_is_a_line_of_vmrun_list)
+{
+	static const char *const bad[] = { "", "T.vmx", "exit:1",
+	    "/vm/a\nb.vmx", "/vm/T.vmx\r", NULL };
+	struct shortcut sc = { SC_VMRUN, NULL, "/usr/bin/vmrun", NULL, "ws",
+	    NULL, NULL };
+	char why[256], path[STATUS_LINE_MAX + 1];
+	size_t i;
+
+	for (i = 0; bad[i] != NULL; i++) {
+		sc.sc_target = bad[i];
+		ck_assert_msg(refused(&sc, NULL, why, sizeof(why)), "%s",
+		    bad[i]);
+	}
+	memset(path, 'a', sizeof(path) - 1);
+	path[0] = '/';
+	path[sizeof(path) - 1] = '\0';
+	sc.sc_target = path;
+	ck_assert(refused(&sc, NULL, why, sizeof(why)));
+}
+END_TEST
+
 /* Whether argv (NULL-terminated) is recognized as kind k, target t. */
 static void
 recognized(const char *const *words, enum shortcut_kind k, const char *t)
@@ -429,6 +453,7 @@ drivers_suite(void)
 	tcase_add_test(ts, shortcut_qemu);
 	tcase_add_test(ts, shortcut_recognize_launchd_commands);
 	tcase_add_test(ts, regress_libvirt_domain_has_no_slash);
+	tcase_add_test(ts, regress_vmrun_vmx_is_a_line_of_vmrun_list);
 	suite_add_tcase(s, ts);
 	return s;
 }
