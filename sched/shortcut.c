@@ -294,16 +294,13 @@ expand_virtualbox(const struct shortcut *sc, struct vm_def *vd)
 	    map(vd, (const char *const *)rules) == -1 ? -1 : 0;
 }
 
-/* The index of word in argv after the program, or 0. */
-static size_t
-find(const struct strv *argv, const char *word)
+/* Whether word is QEMU's option opt ("-pidfile"), which QEMU takes with
+ * one dash or two. */
+static int
+qemu_opt(const char *word, const char *opt)
 {
-	size_t i;
-
-	for (i = 1; i < argv->sv_n; i++)
-		if (strcmp(argv->sv_v[i], word) == 0)
-			return i;
-	return 0;
+	return strcmp(word, opt) == 0 || (word[0] == '-' &&
+	    strcmp(word + 1, opt) == 0);
 }
 
 int
@@ -338,7 +335,8 @@ expand_qemu(const struct shortcut *sc, struct vm_def *vd, char *why,
 		NULL,
 	};
 	struct strv *argv = &vd->vd_argv;
-	size_t i;
+	size_t i, at = 0;
+	int daemonize = 0;
 	char *tool;
 
 	if (argv->sv_n == 0 || !shortcut_qemu_program(argv->sv_v[0])) {
@@ -358,9 +356,24 @@ expand_qemu(const struct shortcut *sc, struct vm_def *vd, char *why,
 		    "shorter --run-dir", sc->sc_run_dir, vd->vd_name);
 		return -1;
 	}
-	if ((i = find(argv, "-pidfile")) > 0 && i + 1 < argv->sv_n)
-		snprintf(pid, sizeof(pid), "%s", argv->sv_v[i + 1]);
-	else {
+	/* As QEMU reads it: -pidfile takes the next word, the last counts. */
+	for (i = 1; i < argv->sv_n; i++) {
+		if (qemu_opt(argv->sv_v[i], "-daemonize"))
+			daemonize = 1;
+		else if (qemu_opt(argv->sv_v[i], "-pidfile"))
+			at = ++i;
+	}
+	if (at == argv->sv_n) {
+		snprintf(why, len, "--qemu: -pidfile without a path");
+		return -1;
+	}
+	if (at > 0) {
+		if (snprintf(pid, sizeof(pid), "%s", argv->sv_v[at]) >=
+		    (int)sizeof(pid)) {
+			snprintf(why, len, "--qemu: -pidfile: path too long");
+			return -1;
+		}
+	} else {
 		snprintf(pid, sizeof(pid), "%s/%s.pid", sc->sc_run_dir,
 		    vd->vd_name);
 		if (strv_push(argv, "-pidfile") == -1 ||
@@ -372,7 +385,7 @@ expand_qemu(const struct shortcut *sc, struct vm_def *vd, char *why,
 		    "path", pid);
 		return -1;
 	}
-	if (!find(argv, "-daemonize") && strv_push(argv, "-daemonize") == -1)
+	if (!daemonize && strv_push(argv, "-daemonize") == -1)
 		return -1;
 	snprintf(qmp, sizeof(qmp), "unix:%s,server=on,wait=off", sock);
 	if (strv_push(argv, "-qmp") == -1 || strv_push(argv, qmp) == -1)

@@ -356,6 +356,32 @@ START_TEST(regress_vmrun_vmx_is_a_line_of_vmrun_list)
 }
 END_TEST
 
+/* fuzz_driver: with two -pidfile the definition watched the first, QEMU
+ * wrote the last; a last -pidfile without a path took ours as its. */
+START_TEST(regress_qemu_pidfile_as_qemu_reads_it)
+{
+	static const char *const two[] = { "qemu-system-x86_64", "-pidfile",
+	    "/a.pid", "--pidfile", "/b.pid", "--daemonize", NULL };
+	static const char *const bare[] = { "qemu-system-x86_64", "-m",
+	    "64", "-pidfile", NULL };
+	struct shortcut sc = { SC_QEMU, NULL, NULL, NULL, NULL, NULL,
+	    "/run/vmsched" };
+	struct vm_def vd;
+	char why[256];
+
+	vm_def_init(&vd);
+	snprintf(vd.vd_name, sizeof(vd.vd_name), "vm");
+	mapof(&vd.vd_argv, two);
+	ck_assert_int_eq(shortcut_expand(&sc, &vd, why, sizeof(why)), 0);
+	ck_assert_str_eq(vd.vd_pid_file, "/b.pid");
+	ck_assert_str_eq(joined(&vd.vd_argv), "qemu-system-x86_64 -pidfile "
+	    "/a.pid --pidfile /b.pid --daemonize -qmp "
+	    "unix:/run/vmsched/vm.qmp,server=on,wait=off");
+	vm_def_free(&vd);
+	ck_assert(refused(&sc, bare, why, sizeof(why)));
+}
+END_TEST
+
 /* Whether argv (NULL-terminated) is recognized as kind k, target t. */
 static void
 recognized(const char *const *words, enum shortcut_kind k, const char *t)
@@ -454,6 +480,7 @@ drivers_suite(void)
 	tcase_add_test(ts, shortcut_recognize_launchd_commands);
 	tcase_add_test(ts, regress_libvirt_domain_has_no_slash);
 	tcase_add_test(ts, regress_vmrun_vmx_is_a_line_of_vmrun_list);
+	tcase_add_test(ts, regress_qemu_pidfile_as_qemu_reads_it);
 	suite_add_tcase(s, ts);
 	return s;
 }
