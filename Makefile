@@ -97,7 +97,7 @@ CHAOS_ENV = VMSCHED=$(abspath $(VMSCHED)) CHAOS_VM=$(abspath $(CHAOS_VM)) \
 	    CHAOS_SANITIZED=$(if $(filter 1,$(SANITIZE)),1,0)
 
 # libFuzzer targets: tests/fuzz/<name>.c, built with clang.
-FUZZ_TARGETS = fuzz_vmx fuzz_plist fuzz_values fuzz_since fuzz_url
+FUZZ_TARGETS = fuzz_vmx fuzz_plist fuzz_values fuzz_since fuzz_url fuzz_driver
 FUZZ_SECONDS ?= 20
 
 .PHONY: all check unit integration demo bench install uninstall clean deps \
