@@ -401,6 +401,13 @@ expand_qemu(const struct shortcut *sc, struct vm_def *vd, char *why,
 	    map(vd, (const char *const *)rules) == -1 ? -1 : 0;
 }
 
+/* Whether word, if there is one, would pass for an option (or nothing). */
+static int
+option_like(const char *word)
+{
+	return word != NULL && (word[0] == '-' || word[0] == '\0');
+}
+
 int
 shortcut_expand(const struct shortcut *sc, struct vm_def *vd, char *why,
     size_t len)
@@ -413,6 +420,16 @@ shortcut_expand(const struct shortcut *sc, struct vm_def *vd, char *why,
 	    sc->sc_target == NULL)) {
 		snprintf(why, len, "%s: no tool or target",
 		    shortcut_name(sc->sc_kind));
+		return -1;
+	}
+	/* Each goes on the tool's command line, where a leading '-' would
+	 * make it an option (an imported job is not checked as add's
+	 * options are). */
+	if (option_like(sc->sc_target) || option_like(sc->sc_connect) ||
+	    option_like(sc->sc_vmrun_type)) {
+		snprintf(why, len, "%s: a target, URI or type may not be "
+		    "empty or start with '-' (the tool would take it for an "
+		    "option)", shortcut_name(sc->sc_kind));
 		return -1;
 	}
 	/* What another driver's shortcut left does not belong here. */

@@ -332,6 +332,25 @@ START_TEST(regress_libvirt_domain_has_no_slash)
 }
 END_TEST
 
+/* An imported job's domain, VM name or URI that starts with '-' went on
+ * virsh's or VBoxManage's command line as an option. */
+START_TEST(regress_imported_target_is_not_an_option)
+{
+	struct shortcut vb = { SC_VIRTUALBOX, "--help", "/usr/bin/VBoxManage",
+	    NULL, NULL, NULL, NULL };
+	struct shortcut lv = { SC_LIBVIRT, "web", "/usr/bin/virsh",
+	    "-r", NULL, "/run/libvirt/qemu", NULL };
+	char why[256];
+
+	ck_assert(refused(&vb, NULL, why, sizeof(why)));
+	ck_assert_ptr_nonnull(strstr(why, "'-'"));
+	ck_assert(refused(&lv, NULL, why, sizeof(why)));
+	lv.sc_connect = "qemu:///system";
+	lv.sc_target = "-web";
+	ck_assert(refused(&lv, NULL, why, sizeof(why)));
+}
+END_TEST
+
 /* fuzz_driver: a launchd job's .vmx that vmrun list cannot print as a
  * line of its own made a map that never says running (or an exit rule). */
 START_TEST(regress_vmrun_vmx_is_a_line_of_vmrun_list)
@@ -479,6 +498,7 @@ drivers_suite(void)
 	tcase_add_test(ts, shortcut_qemu);
 	tcase_add_test(ts, shortcut_recognize_launchd_commands);
 	tcase_add_test(ts, regress_libvirt_domain_has_no_slash);
+	tcase_add_test(ts, regress_imported_target_is_not_an_option);
 	tcase_add_test(ts, regress_vmrun_vmx_is_a_line_of_vmrun_list);
 	tcase_add_test(ts, regress_qemu_pidfile_as_qemu_reads_it);
 	suite_add_tcase(s, ts);
