@@ -48,7 +48,7 @@ LIB_SRCS += sched/status.c db/json.c sched/job.c sched/drv-detached.c \
 # The daemon: its loop, the state machine, boot waves and shutdown, the
 # checks it runs, what it writes.
 LIB_SRCS += sched/daemon.c sched/fsm.c sched/boot.c sched/gate.c \
-	    sched/journal.c
+	    sched/journal.c sched/ledger.c
 # The webhook: the sender, its pure policy, its side of the store.
 LIB_SRCS += sched/hook.c sched/hookpolicy.c db/outbox.c
 # The metrics text and the daemon's metrics file (issue 13).

@@ -591,6 +591,10 @@ int	 db_daemon_stopping(struct db *db);
 int	 db_daemon_stopped(struct db *db);
 /* DB_NOTFOUND if no daemon ever ran on this database. */
 int	 db_daemon_get(struct db *db, struct db_daemon *d);
+/* Whether vm has a run of pid (pid_start) started since (Unix ms): 1, 0,
+ * or -1. */
+int	 db_run_known(struct db *db, const char *vm, long pid,
+	    int64_t pid_start, int64_t since);
 /* VMs by state, for status: cb(state, count, arg) for each state. */
 int	 db_state_counts(struct db *db, int (*cb)(const char *, long, void *),
 	    void *arg);

@@ -137,7 +137,9 @@ write_run(struct db *db, struct db_change *c)
 		db_bind_text(db, st, ":vm", c->c_vm);
 		db_bind_text(db, st, ":boot_id", c->c_boot_id);
 		db_bind_int(db, st, ":started_at", c->c_started_at);
-		db_bind_id(db, st, ":pid", c->c_pid);
+		/* (A run opened and closed at once, of a process that ended
+		 * unwatched, has its pid though it is not live.) */
+		db_bind_id(db, st, ":pid", c->c_run_pid);
 		db_bind_int(db, st, ":pid_start", c->c_pid_start);
 		db_bind_text(db, st, ":detail", c->c_run == CHANGE_RUN_OPEN ?
 		    c->c_open_detail : NULL);
@@ -408,6 +410,32 @@ db_daemon_stopped(struct db *db)
 {
 	return db_exec(db, "UPDATE daemon SET stopped_at = ? WHERE id = 1",
 	    "i", now_ms());
+}
+
+int
+db_run_known(struct db *db, const char *vm, long pid, int64_t pid_start,
+    int64_t since)
+{
+	static const char sql[] = "SELECT 1 FROM run WHERE vm = :vm AND "
+	    "started_at >= :since AND pid = :pid AND pid_start = :pid_start";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = db_cached(db, sql)) == NULL)
+		return -1;
+	db_bind_text(db, st, ":vm", vm);
+	db_bind_int(db, st, ":since", since);
+	db_bind_int(db, st, ":pid", pid);
+	db_bind_int(db, st, ":pid_start", pid_start);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	db_fail(db, DB_ERR, "looking for a run of pid %ld: %s", pid,
+	    sqlite3_errmsg(db->db_h));
+	return -1;
 }
 
 int

@@ -406,6 +406,7 @@ spawn(struct sched *s, struct vm *v, struct fsm_event *ev, char *why,
 	if (rc == 1)
 		return 0;	/* its driver answers */
 	snprintf(v->v_boot_id, sizeof(v->v_boot_id), "%s", s->s_boot_id);
+	ledger_spawned(s, v);
 	/* Fault injection for the tests: die between a spawn and the
 	 * commit that records it. */
 	if (s->s_fault_spawn)
@@ -614,6 +615,31 @@ vm_take_over(struct sched *s, struct vm *v, int64_t started)
 	ev.fe_was = v->v_def.vd_up_delay_ms == 0 &&
 	    v->v_def.vd_ready_tcp == NULL ? VM_UP : VM_RUNNING;
 	ev.fe_ran_ms = now_ms() - v->v_run_wall;
+	vm_feed(s, v, &ev);
+}
+
+void
+vm_ended_unwatched(struct sched *s, struct vm *v, pid_t pid, int64_t start,
+    int64_t started, const char *boot)
+{
+	struct fsm_event ev;
+
+	if (load_def(s, v) == -1)
+		log_warnx("%s: %s (with defaults)", v->v_name, s->s_db->db_err);
+	memset(&v->v_proc, 0, sizeof(v->v_proc));
+	v->v_proc.p_pid = pid;
+	v->v_proc.p_start = start;
+	v->v_proc.p_fd = -1;
+	v->v_run_id = 0;
+	v->v_run_ref = -1;
+	v->v_run_wall = started;
+	/* It ran in that boot (`restart never`: once per boot). */
+	snprintf(v->v_boot_id, sizeof(v->v_boot_id), "%s", boot);
+	memset(&ev, 0, sizeof(ev));
+	ev.fe_ev = EV_ADOPT;
+	ev.fe_was = VM_RUNNING;
+	ev.fe_unrecorded = 1;
+	ev.fe_ran_ms = now_ms() - started;
 	vm_feed(s, v, &ev);
 }
 
@@ -943,6 +969,9 @@ start_up(struct sched *s, const struct sched_opts *opts, int fds[2])
 	}
 	if ((rc = take_lock(s)) != 0)
 		return rc;
+	/* Without it supervision goes on; a crash may leave a hole. */
+	if (ledger_open(s) == -1)
+		log_warnx("spawns are recorded only when the store takes them");
 	/* The loop never waits long for the store: the journal keeps what
 	 * it cannot write yet. */
 	sqlite3_busy_timeout(s->s_db->db_h, BUSY_MS);
@@ -999,6 +1028,7 @@ start_up(struct sched *s, const struct sched_opts *opts, int fds[2])
 	}
 	if (crashed)
 		orphans_adopt(s);
+	ledger_replay(s);
 	boot_plan(s);
 	boot_start(s);
 	/* The first VMs are on their way; now the webhook sender, which
@@ -1029,6 +1059,7 @@ sched_daemon(const struct sched_opts *opts)
 	memset(&s, 0, sizeof(s));
 	s.s_opts = opts;
 	s.s_lockfd = -1;
+	s.s_ledger_fd = -1;
 	s.s_self_fd = -1;
 	s.s_null_fd = -1;
 	s.s_fault_spawn = getenv("VMSCHED_TEST_FAULT") != NULL &&
@@ -1040,7 +1071,8 @@ sched_daemon(const struct sched_opts *opts)
 	for (;;) {
 		s.s_now = mono_ms();
 		boot_settle(&s);
-		jrn_flush(&s);
+		if (jrn_flush(&s) == 0)
+			ledger_clear(&s);
 		metrics_tick(&mf, s.s_db);
 		if (s.s_shutdown && !any_live(&s))
 			break;
@@ -1114,6 +1146,8 @@ sched_daemon(const struct sched_opts *opts)
 	until = mono_ms() + FINAL_FLUSH_MS;
 	while (jrn_flush(&s) == -1 && mono_ms() < until)
 		poll(NULL, 0, 50);
+	if (jrn_flush(&s) == 0)
+		ledger_clear(&s);
 	metrics_done(&mf, s.s_db);
 	log_info("all VMs stopped; daemon exits");
 	db_daemon_stopped(s.s_db);
@@ -1129,6 +1163,8 @@ done:
 	free(s.s_disowned);
 	free(pfd);
 	jrn_free(s.s_jrn);
+	if (s.s_ledger_fd >= 0)
+		close(s.s_ledger_fd);
 	if (s.s_lockfd >= 0)
 		close(s.s_lockfd);
 	if (s.s_self_fd >= 0)

@@ -385,6 +385,14 @@ on_adopt(struct fsm *f, const struct fsm_event *ev,
 	if (f->f_ask == ASK_STOP && f->f_want == WANT_UP)
 		kick(f, 0);
 	if (!ev->fe_ok) {
+		if (ev->fe_unrecorded) {
+			/* Started by a daemon that died before it said so,
+			 * ended before anyone looked: its run is written
+			 * now, opened and closed. */
+			r = record(f, out, VM_RUNNING);
+			r->r_run = FSM_RUN_OPEN;
+			add_event(r, "vm.started");
+		}
 		memset(&gone, 0, sizeof(gone));
 		gone.fe_code = -1;
 		gone.fe_unknown = 1;

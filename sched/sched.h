@@ -561,6 +561,9 @@ struct sched {
 	int			 s_down_wave;	/* shutdown: wave being stopped */
 	int			 s_starting;	/* VMs holding a start slot */
 	int			 s_lockfd;
+	int			 s_ledger_fd;	/* DB.spawns (ledger.c) */
+	size_t			 s_ledger_n;	/* lines in it (0: empty) */
+	int			 s_ledger_failed; /* its last write failed */
 	int			 s_self_fd;	/* our binary, for probes */
 	int			 s_null_fd;	/* /dev/null, for VMs' stdin */
 	sigset_t		 s_sigs;	/* signals we catch or ignore */
@@ -586,6 +589,14 @@ int	 vm_feed(struct sched *s, struct vm *v, const struct fsm_event *ev);
  * with the detached driver's takeover).
  */
 void	 vm_take_over(struct sched *s, struct vm *v, int64_t started);
+/*
+ * v's process pid (start time start, started Unix ms, in host boot boot)
+ * ran, started by a daemon that died before it recorded it, and has ended:
+ * feed EV_ADOPT of a process gone, its run to be opened and closed
+ * (ledger.c).
+ */
+void	 vm_ended_unwatched(struct sched *s, struct vm *v, pid_t pid,
+	    int64_t start, int64_t started, const char *boot);
 /* The VM called name, or with that id; NULL if there is none. */
 struct vm	*vm_by_name(struct sched *s, const char *name);
 struct vm	*vm_by_id(struct sched *s, int64_t id);
@@ -594,6 +605,16 @@ void	 vm_sort(struct sched *s);
 /* v's log file, absolute, into buf; 0 or -1. */
 int	 vm_log_file(struct sched *s, const struct vm *v, char *buf,
 	    size_t len);
+
+/* ledger.c: the spawns the store has not taken yet (DB.spawns). */
+/* Open (or create) it, noting whether the last daemon left anything. */
+int	 ledger_open(struct sched *s);
+/* After adoption: record each process it names that ended unrecorded. */
+void	 ledger_replay(struct sched *s);
+/* v was spawned: append its pid, start time, run start and name. */
+void	 ledger_spawned(struct sched *s, const struct vm *v);
+/* Everything spawned is in the store: empty it. */
+void	 ledger_clear(struct sched *s);
 
 /* boot.c */
 /* Give every VM its boot wave, and sort s_vms by it. */

@@ -199,6 +199,44 @@ class Crashes(DaemonCase):
         self.assertEqual(runs[0]["pid"], found[0])
         self.assertIsNone(runs[0]["ended_at"])
 
+    def test_a_vm_started_but_not_recorded_that_ended_gets_its_run(self):
+        # The same crash, but the VM ends before the next daemon starts
+        # (chaos: a boot's spawn, the daemon SIGKILLed 13 ms later, the
+        # VM done in a second): nothing in the store named it, and its
+        # run was missing from the history for good.
+        marker = self.marker()
+        self.ok("add", "web", "--restart", "never", "--", "sh", "-c",
+                "sleep 1000; :", marker)
+        env = dict(self.env, VMSCHED_TEST_FAULT="kill-after-spawn")
+        log = open(self.daemon_log, "ab")
+        daemon = subprocess.Popen([VMSCHED, "daemon"], env=env, stdout=log,
+                                  stderr=log, stdin=subprocess.DEVNULL)
+        log.close()
+        self.assertEqual(daemon.wait(timeout=20), -signal.SIGKILL)
+        found = wait_for(lambda: procs_with(marker), what="the VM")
+        os.kill(found[0], signal.SIGKILL)
+        wait_for(lambda: not procs_with(marker), what="the VM gone")
+        self.assertEqual(self.runs("web"), [])
+        self.start_daemon()
+        runs = wait_for(lambda: self.runs("web"), what="its run")
+        self.assertEqual(len(runs), 1, runs)
+        self.assertEqual(runs[0]["pid"], found[0])
+        self.assertEqual(runs[0]["reason"], "adopted-unknown")
+        self.assertIsNotNone(runs[0]["ended_at"])
+        rows = self.ok("--json", "log", "web").json()
+        exited = [r["detail"] for r in rows
+                  if r["kind"] == "event" and r["event"] == "vm.exited"]
+        self.assertEqual([e["pid"] for e in exited], [found[0]])
+        # Recorded once: a daemon started after does not add it again
+        # (its start-up is over once it has answered a start).
+        self.daemon.send_signal(signal.SIGTERM)
+        self.assertEqual(self.daemon.wait(timeout=20), 0)
+        self.start_daemon()
+        self.ok("start", "web")
+        runs = self.runs("web")
+        self.assertEqual([r["pid"] for r in runs][:1], [found[0]])
+        self.assertEqual(len(runs), 2, runs)
+
 
 class StartUp(VmschedCase):
 
