@@ -1155,10 +1155,16 @@ class Leaks(Scenario):
     title = "100,000 restarts"
     P = {"short": dict(restarts=3000, vms=20, settle=15, drain=120),
          "full": dict(restarts=100000, vms=40, settle=30, drain=600)}
-    # RSS may move by a few pages (allocator, SQLite's page cache filling
-    # to its bound); a leak of even 10 bytes per restart over 90,000 is
-    # more than this.
-    RSS_SLACK_KIB = 512
+    # RSS moves without a leak: each time another connection commits
+    # (here the webhook sender marking events sent) SQLite drops the
+    # daemon's page cache and fills it again, up to its bound (SQLite's
+    # default, 2,000 KiB, which the daemon keeps), and the heap keeps the
+    # highest fill it saw. Measured: without a webhook the RSS stays
+    # flat to the kilobyte over 180,000 restarts; with one it steps up
+    # by about 500 KiB once, at no fixed moment, while the bytes malloc
+    # holds in use stay level (malloc_stats). So the slack is that bound:
+    # a leak of 23 bytes or more per restart over 90,000 still exceeds it.
+    RSS_SLACK_KIB = 2000
 
     def daemon_args(self):
         return ["--max-restart-rate", "100000", "--restart-burst", "100000"]
