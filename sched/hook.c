@@ -587,6 +587,13 @@ hook_pass(struct hook *h)
 				wait_ms = ev.he_next_at - now;
 			break;
 		}
+		if (h->h_conn.hc_curl == NULL && conn_init(&h->h_conn,
+		    &h->h_stop, ht.ht_error, sizeof(ht.ht_error)) == -1) {
+			/* (conn_init's message starts with "webhook: ") */
+			store_trouble(h, ev.he_id, ht.ht_error + 9);
+			wait_ms = HOOK_DBERR_MS;
+			break;
+		}
 		if ((rc = deliver(&h->h_db, &h->h_conn, &wh, &ev, &ht)) == 1)
 			break;
 		if (rc == -1) {
@@ -684,8 +691,9 @@ hook_start(const char *dbpath, char *err, size_t errlen)
 		snprintf(err, errlen, "webhook: %s", h->h_db.db_err);
 		goto fail;
 	}
-	if (conn_init(&h->h_conn, &h->h_stop, err, errlen) == -1)
-		goto fail;
+	/* The connection (and libcurl with its thirty-odd libraries, some
+	 * 4 MiB) waits for the first event to deliver: a daemon without a
+	 * webhook never loads it. */
 	/* Deadlines on the monotonic clock, like every timer of ours. */
 	if (pthread_condattr_init(&ca) != 0 ||
 	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
