@@ -22,9 +22,13 @@ TREE = {
 
 def make(*args):
     # Not the make that runs the tests: its flags (jobserver, SANITIZE)
-    # are not this one's.
+    # are not this one's. (make exports a variable set on its command
+    # line: under `make check SANITIZE=1`, SANITIZE is in the environment
+    # too, and install, which installs the plain build, found no rule for
+    # it in a tree where only the sanitizer build existed.)
     env = {k: v for k, v in os.environ.items()
-           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES",
+                        "SANITIZE")}
     return subprocess.run(["make", "-s", "-C", ROOT] + list(args),
                           capture_output=True, text=True, env=env,
                           timeout=300)
