@@ -49,15 +49,25 @@ def answers():
 
 
 class Daemons:
-    """The libvirt daemons this test run started (pids), if any."""
+    """The libvirt daemons this test run started (pids), if any, and the
+    lock that keeps them this run's."""
     started = []
     dir = None
+    lock = None
 
 
 def setUpModule():
     if VIRSH is None or LIBVIRTD is None or VIRTLOGD is None:
         return
-    if os.geteuid() != 0 or answers():
+    if os.geteuid() != 0:
+        return
+    # The system instance's sockets are the machine's: a second suite on
+    # the same machine would use this run's libvirtd, and lose it when
+    # this run stops it. One suite at a time holds them.
+    import fcntl
+    Daemons.lock = open("/run/vmsched-test-libvirt.lock", "w")
+    fcntl.flock(Daemons.lock, fcntl.LOCK_EX)
+    if answers():
         return
     import tempfile
     Daemons.dir = tempfile.mkdtemp(prefix="vmsched-libvirt-")
@@ -85,6 +95,9 @@ def tearDownModule():
     Daemons.started = []
     if Daemons.dir:
         shutil.rmtree(Daemons.dir, ignore_errors=True)
+    if Daemons.lock is not None:
+        Daemons.lock.close()
+        Daemons.lock = None
 
 
 def usable():
