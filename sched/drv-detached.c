@@ -41,6 +41,9 @@
 #define PID_TRY_MS	250	/* between reads of a pid file not there yet */
 #define PID_TRIES	20	/* ... this many */
 #define KILL_GRACE_MS	5000	/* SIGTERM, then SIGKILL after this */
+#define GONE_TRY_MS	250	/* its pid ended, the status still says it
+				   runs: the hypervisor has not seen it yet */
+#define GONE_TRIES	20	/* ... asked again this often, then unknown */
 
 /* What a job runs for. */
 enum det_kind {
@@ -317,6 +320,8 @@ poll_now(struct sched *s, struct vm *v)
 static int
 ended(struct sched *s, struct vm *v, struct fsm_event *ev)
 {
+	if (v->v_det.d_gone)
+		return 0;	/* its status is being asked why */
 	snprintf(v->v_det.d_why, sizeof(v->v_det.d_why), "pid %ld ended",
 	    (long)v->v_proc.p_pid);
 	if (v->v_proc.p_fd >= 0) {
@@ -325,6 +330,7 @@ ended(struct sched *s, struct vm *v, struct fsm_event *ev)
 	}
 	if (has(v, CMD_STATUS)) {
 		v->v_det.d_gone = 1;
+		v->v_det.d_gone_asks = 0;
 		poll_now(s, v);
 		if (job_busy(v, JS_STATUS))
 			return 0;
@@ -344,7 +350,15 @@ polled(struct sched *s, struct vm *v, const struct cmdjob *j)
 		return;		/* ended meanwhile: nobody waits for it */
 	st = status_of(v, j, what, sizeof(what));
 	if (v->v_det.d_gone) {
-		/* Its pid ended: the status says how, if it can. */
+		/* Its pid ended: the status says how, if it can. A
+		 * hypervisor learns of its process's death a moment after
+		 * us (libvirtd from its monitor's end of file): one that
+		 * still says running is asked again for a while. */
+		if (st == VS_RUNNING && v->v_det.d_gone_asks < GONE_TRIES) {
+			v->v_det.d_gone_asks++;
+			v->v_det.d_gone_at = mono_ms() + GONE_TRY_MS;
+			return;
+		}
 		if (st == VS_RUNNING)
 			snprintf(v->v_det.d_why, sizeof(v->v_det.d_why),
 			    "pid %ld ended; the status still said \"%s\"",
@@ -612,6 +626,8 @@ det_release(struct sched *s, struct vm *v)
 	v->v_proc.p_fd = -1;
 	v->v_det.d_kill_at = 0;
 	v->v_det.d_gone = 0;
+	v->v_det.d_gone_asks = 0;
+	v->v_det.d_gone_at = 0;
 	v->v_det.d_unknown = 0;
 }
 
@@ -635,12 +651,13 @@ det_takeover(struct sched *s, struct vm *v)
 static int64_t
 det_next(const struct vm *v)
 {
-	int64_t next = job_next(v), at[2];
+	int64_t next = job_next(v), at[3];
 	int i;
 
 	at[0] = v->v_det.d_pid_at;
 	at[1] = v->v_det.d_kill_at;
-	for (i = 0; i < 2; i++)
+	at[2] = v->v_det.d_gone_at;
+	for (i = 0; i < 3; i++)
 		if (at[i] > 0 && (next == 0 || at[i] < next))
 			next = at[i];
 	return next;
@@ -654,6 +671,16 @@ det_tick(struct sched *s, struct vm *v)
 		v->v_det.d_pid_at = 0;
 		if (v->v_fsm.f_state == VM_STARTING)
 			read_pid_file(s, v);
+	}
+	if (v->v_det.d_gone_at > 0 && v->v_det.d_gone_at <= s->s_now) {
+		v->v_det.d_gone_at = 0;
+		if (v->v_fsm.f_live && v->v_det.d_gone &&
+		    !job_busy(v, JS_STATUS)) {
+			poll_now(s, v);
+			/* Not asked after all: nobody can say. */
+			if (!job_busy(v, JS_STATUS))
+				feed_gone(s, v, VS_UNKNOWN);
+		}
 	}
 	if (v->v_det.d_kill_at > 0 && v->v_det.d_kill_at <= s->s_now) {
 		v->v_det.d_kill_at = 0;

@@ -456,6 +456,8 @@ struct det {
 	int64_t	 d_pid_at;	/* read it again then (monotonic); 0 */
 	int64_t	 d_kill_at;	/* SIGKILL its pid then; 0 */
 	int	 d_gone;	/* its pid ended: the status says why */
+	int	 d_gone_asks;	/* ... asked again while it said running */
+	int64_t	 d_gone_at;	/* ... next then (monotonic); 0 */
 	int	 d_unknown;	/* status answers no rule took, in a row */
 	int	 d_takeover;	/* start-up: looking whether it runs */
 	char	 d_detail[320];	/* how it started, for its run */

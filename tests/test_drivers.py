@@ -200,6 +200,33 @@ class ExecDriver(Matrix, DaemonCase):
 class DetachedPidFile(Matrix, DaemonCase):
     DRIVER = "pidfile"
 
+    def test_a_hypervisor_that_learns_late_still_says_why(self):
+        # Its pid watched, its status asked why it ended: libvirtd said
+        # "running" for a moment after its QEMU was killed, and the run
+        # was closed as adopted-unknown instead of crashed (test_libvirt,
+        # once in a few runs on a busy machine).
+        book = os.path.join(self.dir, "book-lag")
+        os.mkdir(book)
+        fake = [sys.executable, FAKEVM]
+        pidfile = os.path.join(book, "vm.pid")
+        args = ["--driver", "detached", "--pid-file", pidfile,
+                "--status-cmd", json.dumps(fake + ["status", "--book", book,
+                                                   "--lag", "1"]),
+                "--stop-cmd", json.dumps(fake + ["stop", "--book", book]),
+                "--restart", "never"]
+        for rule in STATUS_MAP:
+            args += ["--status-map", rule]
+        self.ok("add", "lag", *args, "--", *fake, "start", "--book", book,
+                "--pidfile", pidfile)
+        self.start_daemon()
+        pid = self.wait_up("lag", book)
+        os.kill(pid, signal.SIGKILL)
+        run = wait_for(lambda: [r for r in self.runs("lag")
+                                if r["ended_at"]], timeout=20,
+                       what="its run to end")[0]
+        self.assertEqual(run["reason"], "crashed", run)
+        self.assertIn('status said "crashed"', run["detail"])
+
 
 class DetachedStatus(Matrix, DaemonCase):
     DRIVER = "status"
