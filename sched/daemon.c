@@ -361,6 +361,22 @@ load_def(struct sched *s, struct vm *v)
 	return 0;
 }
 
+int
+vm_launch_init(struct sched *s, const struct vm *v, struct launch *l,
+    char *logfile, size_t len, const char *const *env)
+{
+	if (vm_log_file(s, v, logfile, len) == -1)
+		return -1;
+	memset(l, 0, sizeof(*l));
+	l->l_def = &v->v_def;
+	l->l_log = logfile;
+	l->l_env = env;
+	l->l_exec_fd = -1;
+	l->l_reset = &s->s_sigs;
+	l->l_null_fd = s->s_null_fd;
+	return 0;
+}
+
 /*
  * Start v's process through its driver: 1 with the event that says how it
  * went, or 0 when the driver answers later (a detached VM's start).
@@ -385,19 +401,12 @@ spawn(struct sched *s, struct vm *v, struct fsm_event *ev, char *why,
 		snprintf(why, len, "not wanted up");
 		return 1;
 	}
-	if (vm_log_file(s, v, logfile, sizeof(logfile)) == -1) {
+	snprintf(vmenv, sizeof(vmenv), "VMSCHED_VM=%s", v->v_name);
+	snprintf(dbenv, sizeof(dbenv), "VMSCHED_DB_ID=%s", s->s_dbid);
+	if (vm_launch_init(s, v, &l, logfile, sizeof(logfile), extra) == -1) {
 		snprintf(why, len, "log file path too long");
 		return 1;
 	}
-	snprintf(vmenv, sizeof(vmenv), "VMSCHED_VM=%s", v->v_name);
-	snprintf(dbenv, sizeof(dbenv), "VMSCHED_DB_ID=%s", s->s_dbid);
-	memset(&l, 0, sizeof(l));
-	l.l_def = &v->v_def;
-	l.l_log = logfile;
-	l.l_env = extra;
-	l.l_exec_fd = -1;
-	l.l_reset = &s->s_sigs;
-	l.l_null_fd = s->s_null_fd;
 	v->v_run_wall = now_ms();
 	if ((rc = v->v_drv->drv_start(s, v, &l, why, len)) == -1) {
 		log_warnx("%s: cannot start: %s", v->v_name, why);

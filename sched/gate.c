@@ -50,17 +50,12 @@ helper(struct sched *s, struct vm *v, char *const *argv, int self,
 	struct proc p;
 	char logfile[PATH_MAX];
 
-	if (vm_log_file(s, v, logfile, sizeof(logfile)) == -1) {
+	if (vm_launch_init(s, v, &l, logfile, sizeof(logfile), NULL) == -1) {
 		snprintf(why, len, "log file path too long");
 		return -1;
 	}
-	memset(&l, 0, sizeof(l));
-	l.l_def = &v->v_def;
 	l.l_argv = argv;
-	l.l_log = logfile;
 	l.l_exec_fd = self ? s->s_self_fd : -1;
-	l.l_reset = &s->s_sigs;
-	l.l_null_fd = s->s_null_fd;
 	if (exec_launch(&l, &p, why, len) == -1)
 		return -1;
 	v->v_probe = p.p_pid;

@@ -374,11 +374,11 @@ conn_init(struct hook_conn *hc, atomic_int *stop, char *err, size_t errlen)
 		snprintf(hc->hc_host, sizeof(hc->hc_host), "localhost");
 	hc->hc_host[sizeof(hc->hc_host) - 1] = '\0';
 	if (lc_ready(&why) == -1) {
-		snprintf(err, errlen, "webhook: %s", why);
+		snprintf(err, errlen, "%s", why);
 		return -1;
 	}
 	if ((c = hc->hc_curl = lc.easy_init()) == NULL) {
-		snprintf(err, errlen, "webhook: cannot initialize libcurl");
+		snprintf(err, errlen, "cannot initialize libcurl");
 		return -1;
 	}
 	rc = lc.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -401,7 +401,7 @@ conn_init(struct hook_conn *hc, atomic_int *stop, char *err, size_t errlen)
 	rc |= lc.easy_setopt(c, CURLOPT_XFERINFOFUNCTION, conn_progress);
 	rc |= lc.easy_setopt(c, CURLOPT_XFERINFODATA, stop);
 	if (rc != CURLE_OK) {
-		snprintf(err, errlen, "webhook: libcurl refused an option");
+		snprintf(err, errlen, "libcurl refused an option");
 		conn_free(hc);
 		return -1;
 	}
@@ -589,8 +589,7 @@ hook_pass(struct hook *h)
 		}
 		if (h->h_conn.hc_curl == NULL && conn_init(&h->h_conn,
 		    &h->h_stop, ht.ht_error, sizeof(ht.ht_error)) == -1) {
-			/* (conn_init's message starts with "webhook: ") */
-			store_trouble(h, ev.he_id, ht.ht_error + 9);
+			store_trouble(h, ev.he_id, ht.ht_error);
 			wait_ms = HOOK_DBERR_MS;
 			break;
 		}
@@ -790,7 +789,7 @@ hook_test(struct db *db, long uid, struct hook_try *ht)
 	}
 	if (conn_init(&hc, NULL, err, sizeof(err)) == -1) {
 		db_webhook_free(&wh);
-		return db_fail(db, DB_ERR, "%s", err);
+		return db_fail(db, DB_ERR, "webhook: %s", err);
 	}
 	if ((rc = db_outbox_add(db, "webhook.test", uid, NULL, &id)) != DB_OK ||
 	    (rc = db_outbox_get(db, id, &ev)) != DB_OK)

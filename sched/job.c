@@ -96,7 +96,8 @@ job_run(struct sched *s, struct vm *v, enum job_slot slot, int kind,
 	int fds[2] = { -1, -1 }, rc = -1;
 
 	job_cancel(s, v, slot);
-	if (vm_log_file(s, v, logfile, sizeof(logfile)) == -1) {
+	snprintf(vmenv, sizeof(vmenv), "VMSCHED_VM=%s", v->v_name);
+	if (vm_launch_init(s, v, &l, logfile, sizeof(logfile), extra) == -1) {
 		snprintf(why, len, "log file path too long");
 		return -1;
 	}
@@ -109,14 +110,6 @@ job_run(struct sched *s, struct vm *v, enum job_slot slot, int kind,
 		fcntl(fds[1], F_SETFD, FD_CLOEXEC);
 		fcntl(fds[0], F_SETFL, O_NONBLOCK);
 	}
-	snprintf(vmenv, sizeof(vmenv), "VMSCHED_VM=%s", v->v_name);
-	memset(&l, 0, sizeof(l));
-	l.l_def = &v->v_def;
-	l.l_log = logfile;
-	l.l_env = extra;
-	l.l_exec_fd = -1;
-	l.l_reset = &s->s_sigs;
-	l.l_null_fd = s->s_null_fd;
 	l.l_capture = capture_stdout ? LAUNCH_STDOUT : 0;
 	l.l_pipe = fds[1];
 	l.l_log_back = capture_stdout ? NULL : &lf;

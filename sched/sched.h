@@ -604,6 +604,14 @@ struct vm	*vm_by_name(struct sched *s, const char *name);
 struct vm	*vm_by_id(struct sched *s, int64_t id);
 /* Sort s_vms by wave, order and name (after boot_plan changed them). */
 void	 vm_sort(struct sched *s);
+/*
+ * What every process started for v shares, into *l: its definition (user,
+ * cwd, environment), its log file (the path into logfile), env added to
+ * its environment, the signals to reset, /dev/null. 0, or -1 if the log's
+ * path is too long.
+ */
+int	 vm_launch_init(struct sched *s, const struct vm *v, struct launch *l,
+	    char *logfile, size_t len, const char *const *env);
 /* v's log file, absolute, into buf; 0 or -1. */
 int	 vm_log_file(struct sched *s, const struct vm *v, char *buf,
 	    size_t len);

@@ -178,18 +178,23 @@ class Crashes(DaemonCase):
         self.assertEqual(web[0]["reason"], "adopted-unknown")
         self.assertGreaterEqual(web[-1]["started_at"], db_up)
 
-    def test_a_vm_started_but_not_recorded_is_adopted_not_doubled(self):
-        # A daemon killed between a spawn and the commit that records it:
-        # the next daemon finds the VM by its environment.
-        marker = self.marker()
-        self.ok("add", "web", "--", "sh", "-c", "sleep 1000; :", marker)
+    def killed_after_spawn(self, marker):
+        """Run a daemon that SIGKILLs itself between its first spawn and
+        the commit that records it; the pids of the VM it left."""
         env = dict(self.env, VMSCHED_TEST_FAULT="kill-after-spawn")
         log = open(self.daemon_log, "ab")
         daemon = subprocess.Popen([VMSCHED, "daemon"], env=env, stdout=log,
                                   stderr=log, stdin=subprocess.DEVNULL)
         log.close()
         self.assertEqual(daemon.wait(timeout=20), -signal.SIGKILL)
-        found = wait_for(lambda: procs_with(marker), what="the VM")
+        return wait_for(lambda: procs_with(marker), what="the VM")
+
+    def test_a_vm_started_but_not_recorded_is_adopted_not_doubled(self):
+        # A daemon killed between a spawn and the commit that records it:
+        # the next daemon finds the VM by its environment.
+        marker = self.marker()
+        self.ok("add", "web", "--", "sh", "-c", "sleep 1000; :", marker)
+        found = self.killed_after_spawn(marker)
         self.assertEqual(self.runs("web"), [])
         self.start_daemon()
         self.wait_state("web", "up")
@@ -207,13 +212,7 @@ class Crashes(DaemonCase):
         marker = self.marker()
         self.ok("add", "web", "--restart", "never", "--", "sh", "-c",
                 "sleep 1000; :", marker)
-        env = dict(self.env, VMSCHED_TEST_FAULT="kill-after-spawn")
-        log = open(self.daemon_log, "ab")
-        daemon = subprocess.Popen([VMSCHED, "daemon"], env=env, stdout=log,
-                                  stderr=log, stdin=subprocess.DEVNULL)
-        log.close()
-        self.assertEqual(daemon.wait(timeout=20), -signal.SIGKILL)
-        found = wait_for(lambda: procs_with(marker), what="the VM")
+        found = self.killed_after_spawn(marker)
         os.kill(found[0], signal.SIGKILL)
         wait_for(lambda: not procs_with(marker), what="the VM gone")
         self.assertEqual(self.runs("web"), [])
