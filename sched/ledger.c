@@ -33,7 +33,7 @@ ledger_open(struct sched *s)
 	char path[PATH_MAX];
 	struct stat sb;
 
-	s->s_ledger_n = 0;
+	s->s_ledger_dirty = 0;
 	if (snprintf(path, sizeof(path), "%s.spawns", s->s_dbpath) >=
 	    (int)sizeof(path)) {
 		log_warnx("%s: path too long", s->s_dbpath);
@@ -54,7 +54,7 @@ ledger_open(struct sched *s)
 		s->s_ledger_fd = -1;
 		return -1;
 	}
-	s->s_ledger_n = sb.st_size > 0;
+	s->s_ledger_dirty = sb.st_size > 0;
 	return 0;
 }
 
@@ -105,7 +105,7 @@ ledger_replay(struct sched *s)
 	char *buf, *line, *next;
 	ssize_t got;
 
-	if (s->s_ledger_fd == -1 || !s->s_ledger_n)
+	if (s->s_ledger_fd == -1 || !s->s_ledger_dirty)
 		return;
 	if (fstat(s->s_ledger_fd, &sb) == -1 || sb.st_size <= 0)
 		return;
@@ -153,17 +153,17 @@ ledger_spawned(struct sched *s, const struct vm *v)
 		return;
 	}
 	s->s_ledger_failed = 0;
-	s->s_ledger_n++;
+	s->s_ledger_dirty = 1;
 }
 
 void
 ledger_clear(struct sched *s)
 {
-	if (s->s_ledger_fd == -1 || s->s_ledger_n == 0)
+	if (s->s_ledger_fd == -1 || !s->s_ledger_dirty)
 		return;
 	if (ftruncate(s->s_ledger_fd, 0) == -1) {
 		log_warn("%s.spawns", s->s_dbpath);
 		return;
 	}
-	s->s_ledger_n = 0;
+	s->s_ledger_dirty = 0;
 }

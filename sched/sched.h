@@ -564,7 +564,7 @@ struct sched {
 	int			 s_starting;	/* VMs holding a start slot */
 	int			 s_lockfd;
 	int			 s_ledger_fd;	/* DB.spawns (ledger.c) */
-	size_t			 s_ledger_n;	/* lines in it (0: empty) */
+	int			 s_ledger_dirty; /* it holds lines (0: empty) */
 	int			 s_ledger_failed; /* its last write failed */
 	int			 s_self_fd;	/* our binary, for probes */
 	int			 s_null_fd;	/* /dev/null, for VMs' stdin */
