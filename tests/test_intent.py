@@ -213,7 +213,8 @@ class Crashes(DaemonCase):
         self.ok("add", "web", "--restart", "never", "--", "sh", "-c",
                 "sleep 1000; :", marker)
         found = self.killed_after_spawn(marker)
-        os.kill(found[0], signal.SIGKILL)
+        # Its session: sh and the sleep it waits for.
+        os.killpg(found[0], signal.SIGKILL)
         wait_for(lambda: not procs_with(marker), what="the VM gone")
         self.assertEqual(self.runs("web"), [])
         self.start_daemon()
